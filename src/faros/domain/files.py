@@ -1,0 +1,134 @@
+"""Task attachments and avatars: what may be stored, and under which name."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+
+ALLOWED_EXTENSIONS: tuple[str, ...] = (
+    ".doc",
+    ".docx",
+    ".gif",
+    ".jpeg",
+    ".jpg",
+    ".pdf",
+    ".png",
+    ".txt",
+)
+MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+AVATAR_EXTENSIONS: tuple[str, ...] = (".gif", ".jpeg", ".jpg", ".png", ".webp")
+MAX_AVATAR_SIZE = 5 * 1024 * 1024
+AVATAR_CONTENT_TYPES: dict[str, str] = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+
+# Magic numbers of the formats we accept. Text has none; it is checked separately.
+_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".pdf": (b"%PDF-",),
+    ".doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    ".docx": (b"PK\x03\x04",),
+}
+_WEBP_RIFF = b"RIFF"
+SNIFF_BYTES = 512
+# A declared type naming a family the bytes do not belong to is refused; generic or missing
+# declarations are fine because browsers send application/octet-stream for unknown types.
+_DECLARED_FAMILIES: dict[str, tuple[str, ...]] = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/gif": (".gif",),
+    "application/pdf": (".pdf",),
+    "text/plain": (".txt",),
+}
+
+
+@dataclass(slots=True)
+class StoredFile:
+    id: int
+    task_id: int
+    original_filename: str
+    stored_filename: str
+    file_size: int
+    content_type: str | None
+    uploaded_at: datetime
+
+
+@dataclass(slots=True, frozen=True)
+class NewStoredFile:
+    task_id: int
+    original_filename: str
+    stored_filename: str
+    file_size: int
+    content_type: str | None
+    uploaded_at: datetime
+
+
+def extension_of(filename: str) -> str:
+    """The last suffix, lower-cased, with its dot; empty when there is none (`.txt` has none)."""
+    return PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+
+
+def allowed_extensions_text() -> str:
+    return ", ".join(ALLOWED_EXTENSIONS)
+
+
+def attachment_key(task_id: int, extension: str) -> str:
+    """Stored names never derive from user input beyond an allow-listed extension."""
+    return f"task_{task_id}_{uuid.uuid4()}{extension}"
+
+
+def avatar_key(user_id: int, extension: str) -> str:
+    return f"avatars/user_{user_id}_avatar{extension}"
+
+
+def avatar_url(user_id: int, extension: str) -> str:
+    return f"/users/{user_id}/avatar{extension}"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # The sample may cut a multi-byte character in half; only that is forgiven.
+        return error.start >= len(head) - 3 and error.reason == "unexpected end of data"
+    return True
+
+
+def content_matches(extension: str, declared_type: str | None, head: bytes) -> bool:
+    """Whether the first bytes of an upload fit its extension and its declared type."""
+    if not head:
+        return True
+    if extension == ".txt":
+        fits = _looks_like_text(head)
+    elif extension == ".webp":
+        fits = head.startswith(_WEBP_RIFF) and head[8:12] == b"WEBP"
+    else:
+        fits = any(head.startswith(sig) for sig in _SIGNATURES.get(extension, ()))
+    if not fits:
+        return False
+    declared = (declared_type or "").split(";")[0].strip().lower()
+    family = _DECLARED_FAMILIES.get(declared)
+    return family is None or extension in family
+
+
+def parse_avatar_segment(segment: str) -> str | None:
+    """`avatar.png` -> `png`; anything not of that form -> None."""
+    prefix = "avatar."
+    if not segment.startswith(prefix) or len(segment) == len(prefix):
+        return None
+    return segment[len(prefix) :]
+
+
+def avatar_content_type(extension: str) -> str:
+    return AVATAR_CONTENT_TYPES.get(extension.lower(), "image/jpeg")

@@ -1,0 +1,150 @@
+"""Accounts: registration, login and logout, tokens, passwords, password reset, user search."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from faros.domain import emails, outbox
+from faros.domain.errors import (
+    AuthenticationFailed,
+    DuplicateUser,
+    FieldInvalid,
+    Invalid,
+    InvalidCredentials,
+)
+from faros.domain.services.secrets_util import new_link_token, token_hash
+from faros.domain.users import NewUser, User, UserRef, email_is_acceptable, username_is_acceptable
+from faros.ports.clock import Clock
+from faros.ports.password_hasher import PasswordHasher
+from faros.ports.token_issuer import IssuedToken, TokenIssuer
+from faros.ports.unit_of_work import UnitOfWorkFactory
+
+RESET_TOKEN_LIFETIME = timedelta(minutes=30)
+INVALID_TOKEN = "Invalid or expired token"  # noqa: S105 - an error text
+
+
+class AccountService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        tokens: TokenIssuer,
+        clock: Clock,
+        frontend_url: str,
+    ) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._tokens = tokens
+        self._clock = clock
+        self._frontend_url = frontend_url
+
+    async def register(self, username: str, email: str, password: str) -> User:
+        if not username_is_acceptable(username):
+            raise FieldInvalid(
+                ("body", "username"),
+                "Username may only contain letters, digits, '_', '.' and '-'",
+                username,
+            )
+        if not email_is_acceptable(email):
+            raise FieldInvalid(("body", "email"), "Value is not a valid email address", email)
+        hashed = await self._hasher.hash(password)
+        async with self._uow() as uow:
+            if await uow.users.by_username(username) is not None:
+                raise DuplicateUser("username", username)
+            if await uow.users.by_email(email) is not None:
+                raise DuplicateUser("email", email)
+            user = await uow.users.add(NewUser(username, email, hashed, self._clock.now()))
+            await uow.commit()
+        return user
+
+    async def login(self, username: str, password: str) -> IssuedToken:
+        async with self._uow() as uow:
+            user = await uow.users.by_username(username)
+            if user is None:
+                # Same work as a real check, so response time does not reveal usernames.
+                await self._hasher.burn(password)
+                raise InvalidCredentials()
+            if not await self._hasher.verify(user.hashed_password, password):
+                raise InvalidCredentials()
+            if self._hasher.needs_rehash(user.hashed_password):
+                # D22: legacy bcrypt (or weaker argon2) hashes are upgraded on the next login.
+                user.hashed_password = await self._hasher.hash(password)
+                await uow.users.update(user)
+                await uow.commit()
+        return self._tokens.issue(user.username, user.token_version)
+
+    async def authenticate(self, token: str) -> User:
+        """The user a token speaks for; AuthenticationFailed with the contract's detail if none."""
+        claims = self._tokens.decode(token)
+        async with self._uow() as uow:
+            user = await uow.users.by_username(claims.username)
+            if user is None:
+                raise AuthenticationFailed("User not found")
+            if user.token_version != claims.token_version:
+                raise AuthenticationFailed(INVALID_TOKEN)
+            if await uow.revoked_tokens.is_revoked(claims.jti):
+                raise AuthenticationFailed(INVALID_TOKEN)
+        return user
+
+    async def logout(self, token: str | None) -> None:
+        """Revoke the presented token until it would have expired; no token is no error."""
+        if not token:
+            return
+        try:
+            claims = self._tokens.decode(token)
+        except AuthenticationFailed:
+            return
+        async with self._uow() as uow:
+            await uow.revoked_tokens.add(claims.jti, claims.expires_at)
+            await uow.revoked_tokens.purge_expired(self._clock.now())
+            await uow.commit()
+
+    async def change_password(self, caller: User, current: str, new: str) -> IssuedToken:
+        """Replace the password; every earlier token stops working (D3). Returns a fresh one."""
+        if not await self._hasher.verify(caller.hashed_password, current):
+            raise Invalid("Current password is incorrect")
+        hashed = await self._hasher.hash(new)
+        async with self._uow() as uow:
+            user = await uow.users.get(caller.id)
+            if user is None:
+                raise AuthenticationFailed("User not found")
+            user = replace(user, hashed_password=hashed, token_version=user.token_version + 1)
+            await uow.users.update(user)
+            await uow.commit()
+        return self._tokens.issue(user.username, user.token_version)
+
+    async def request_password_reset(self, email: str) -> None:
+        """Queue a reset e-mail for a known address; the caller learns nothing either way."""
+        token = new_link_token()
+        now = self._clock.now()
+        async with self._uow() as uow:
+            user = await uow.users.by_email(email)
+            if user is None:
+                return
+            user.reset_token_hash = token_hash(token)
+            user.reset_token_expires = now + RESET_TOKEN_LIFETIME
+            await uow.users.update(user)
+            message = emails.password_reset(user.email, user.username, token, self._frontend_url)
+            await uow.outbox.add(outbox.send_email(message), now)
+            await uow.commit()
+
+    async def reset_password(self, token: str, new_password: str) -> None:
+        hashed = await self._hasher.hash(new_password)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            user = await uow.users.by_reset_token(token_hash(token))
+            if user is None:
+                raise Invalid("Invalid or expired reset token")
+            if user.reset_token_expires is None or user.reset_token_expires < now:
+                raise Invalid("Password reset link has expired. Please request a new one.")
+            user.hashed_password = hashed
+            user.reset_token_hash = None
+            user.reset_token_expires = None
+            user.token_version += 1
+            await uow.users.update(user)
+            await uow.commit()
+
+    async def search(self, caller: User, text: str, limit: int) -> list[UserRef]:
+        async with self._uow() as uow:
+            return await uow.users.search(text, caller.id, limit)

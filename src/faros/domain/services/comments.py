@@ -1,0 +1,88 @@
+"""Comment threads on tasks."""
+
+from __future__ import annotations
+
+from faros.domain import activity, emails
+from faros.domain.comments import Comment, NewComment
+from faros.domain.errors import Forbidden, NotFound
+from faros.domain.permissions import AccessLevel, may_delete_comment, may_edit_comment
+from faros.domain.services.common import invalidate_stats, load_task, notify
+from faros.domain.tasks import Task
+from faros.domain.users import User
+from faros.ports.cache import Cache
+from faros.ports.clock import Clock
+from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+def _not_authorized(caller: User, comment_id: int) -> Forbidden:
+    return Forbidden(f"User {caller.id} is not authorized to access comment_id={comment_id}")
+
+
+class CommentService:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, cache: Cache, frontend_url: str
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._cache = cache
+        self._frontend_url = frontend_url
+
+    async def add(self, caller: User, task_id: int, content: str) -> Comment:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.VIEW)
+            comment = await uow.comments.add(NewComment(task_id, caller.id, content, now))
+            comment.username = caller.username
+            await uow.activity.add(activity.comment_created(caller.id, task, comment, now))
+            if caller.id != task.user_id:
+
+                def compose(to: str) -> emails.EmailMessage:
+                    return emails.comment_added(
+                        to, caller.username, task.title, content, self._frontend_url
+                    )
+
+                await notify(uow, task.user_id, "comment_on_my_task", now, compose)
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id])
+        return comment
+
+    async def for_task(self, caller: User, task_id: int) -> list[Comment]:
+        async with self._uow() as uow:
+            await load_task(uow, task_id, caller.id, AccessLevel.VIEW)
+            return await uow.comments.for_task(task_id)
+
+    async def _load(
+        self, uow: UnitOfWork, caller: User, comment_id: int
+    ) -> tuple[Comment, Task, AccessLevel]:
+        comment = await uow.comments.get(comment_id)
+        if comment is None:
+            raise NotFound("Comment not found")
+        task, level = await load_task(uow, comment.task_id, caller.id, AccessLevel.VIEW)
+        return comment, task, level
+
+    async def edit(self, caller: User, comment_id: int, content: str) -> Comment:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            comment, task, _ = await self._load(uow, caller, comment_id)
+            if not may_edit_comment(caller.id, comment.user_id):
+                raise _not_authorized(caller, comment_id)
+            old_content = comment.content
+            comment.content = content
+            comment.updated_at = now
+            await uow.comments.update(comment)
+            await uow.activity.add(
+                activity.comment_updated(caller.id, task, comment, old_content, now)
+            )
+            await uow.commit()
+        return comment
+
+    async def delete(self, caller: User, comment_id: int) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            comment, task, level = await self._load(uow, caller, comment_id)
+            if not may_delete_comment(caller.id, comment.user_id, level):
+                raise _not_authorized(caller, comment_id)
+            await uow.activity.add(activity.comment_deleted(caller.id, task, comment, now))
+            await uow.comments.delete(comment_id)
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id, comment.user_id])

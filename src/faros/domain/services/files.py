@@ -1,0 +1,172 @@
+"""Attachments on tasks and user avatars, kept in blob storage."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from faros.domain import activity, outbox
+from faros.domain.errors import AuthenticationFailed, Invalid, NotFound, ServiceUnavailable
+from faros.domain.files import (
+    ALLOWED_EXTENSIONS,
+    AVATAR_EXTENSIONS,
+    MAX_AVATAR_SIZE,
+    MAX_UPLOAD_SIZE,
+    NewStoredFile,
+    StoredFile,
+    allowed_extensions_text,
+    attachment_key,
+    avatar_content_type,
+    avatar_key,
+    avatar_url,
+    extension_of,
+    parse_avatar_segment,
+)
+from faros.domain.permissions import AccessLevel
+from faros.domain.services.common import load_task
+from faros.domain.services.uploads import checked_stream
+from faros.domain.users import User
+from faros.ports.blob_storage import BlobNotFound, BlobStorage, BlobStorageError
+from faros.ports.clock import Clock
+from faros.ports.unit_of_work import UnitOfWorkFactory
+
+STORAGE_DOWN = "File storage is unavailable, please try again later"
+_IMAGE_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
+                     "image/webp": ".webp"}
+
+
+class FileService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, storage: BlobStorage) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._storage = storage
+
+    async def _store(
+        self, key: str, chunks: AsyncIterator[bytes], content_type: str | None
+    ) -> int:
+        try:
+            return await self._storage.put(key, chunks, content_type or "application/octet-stream")
+        except BlobStorageError as error:
+            raise ServiceUnavailable(STORAGE_DOWN) from error
+
+    async def _discard(self, key: str) -> None:
+        # The row was never written, so nothing points at the object; if storage is down too,
+        # the request has failed either way and the object is merely unreferenced.
+        with contextlib.suppress(BlobStorageError):
+            await self._storage.delete(key)
+
+    async def upload(
+        self,
+        caller: User,
+        task_id: int,
+        filename: str,
+        content_type: str | None,
+        chunks: AsyncIterator[bytes],
+    ) -> StoredFile:
+        async with self._uow() as uow:
+            await load_task(uow, task_id, caller.id, AccessLevel.EDIT)
+        extension = extension_of(filename)
+        if extension not in ALLOWED_EXTENSIONS:
+            raise Invalid(
+                f"File type {extension} not allowed. Allowed types: {allowed_extensions_text()}"
+            )
+        key = attachment_key(task_id, extension)
+        checked = checked_stream(chunks, MAX_UPLOAD_SIZE, extension, content_type)
+        size = await self._store(key, checked, content_type)
+        now = self._clock.now()
+        try:
+            async with self._uow() as uow:
+                # The task may have gone, or the caller lost access, while the bytes streamed.
+                await load_task(uow, task_id, caller.id, AccessLevel.EDIT)
+                stored = await uow.files.add(
+                    NewStoredFile(task_id, filename, key, size, content_type, now)
+                )
+                await uow.activity.add(activity.file_uploaded(caller.id, stored, now))
+                await uow.commit()
+        except BaseException:
+            await self._discard(key)
+            raise
+        return stored
+
+    async def for_task(self, caller: User, task_id: int) -> list[StoredFile]:
+        async with self._uow() as uow:
+            await load_task(uow, task_id, caller.id, AccessLevel.VIEW)
+            return await uow.files.for_task(task_id)
+
+    async def open(
+        self, caller: User, file_id: int
+    ) -> tuple[StoredFile, int, AsyncIterator[bytes]]:
+        """The file's row, its stored size and a stream of its bytes."""
+        async with self._uow() as uow:
+            stored = await uow.files.get(file_id)
+            if stored is None:
+                raise NotFound(f"File with ID {file_id} not found")
+            await load_task(uow, stored.task_id, caller.id, AccessLevel.VIEW)
+        try:
+            size = await self._storage.size(stored.stored_filename)
+            stream = await self._storage.get(stored.stored_filename)
+        except BlobNotFound as error:
+            raise NotFound("File not found in storage") from error
+        except BlobStorageError as error:
+            raise ServiceUnavailable(STORAGE_DOWN) from error
+        return stored, size, stream
+
+    async def delete(self, caller: User, file_id: int) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            stored = await uow.files.get(file_id)
+            if stored is None:
+                raise NotFound(f"File with ID {file_id} not found")
+            await load_task(uow, stored.task_id, caller.id, AccessLevel.EDIT)
+            await uow.activity.add(activity.file_deleted(caller.id, stored, now))
+            await uow.files.delete(file_id)
+            await uow.outbox.add(outbox.delete_blob(stored.stored_filename), now)
+            await uow.commit()
+
+    async def upload_avatar(
+        self, caller: User, filename: str, content_type: str | None, chunks: AsyncIterator[bytes]
+    ) -> str:
+        declared = (content_type or "").split(";")[0].strip().lower()
+        if not declared.startswith("image/"):
+            raise Invalid("File must be an image")
+        extension = extension_of(filename) or _IMAGE_EXTENSIONS.get(declared, "")
+        if extension not in AVATAR_EXTENSIONS:
+            raise Invalid(f"Avatar must be one of: {', '.join(AVATAR_EXTENSIONS)}")
+        key = avatar_key(caller.id, extension)
+        checked = checked_stream(chunks, MAX_AVATAR_SIZE, extension, declared)
+        await self._store(key, checked, declared)
+        url = avatar_url(caller.id, extension)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            user = await uow.users.get(caller.id)
+            if user is None:
+                raise AuthenticationFailed("User not found")
+            previous = user.avatar_url
+            user.avatar_url = url
+            await uow.users.update(user)
+            if previous and previous != url:
+                old_extension = previous.rsplit("/avatar", 1)[-1]
+                await uow.outbox.add(outbox.delete_blob(avatar_key(caller.id, old_extension)), now)
+            await uow.commit()
+        return url
+
+    async def open_avatar(
+        self, user_id: int, segment: str
+    ) -> tuple[str, int, AsyncIterator[bytes]]:
+        """Content type, size and bytes of `/users/{user_id}/avatar.<ext>`."""
+        extension = parse_avatar_segment(segment)
+        if extension is None:
+            raise NotFound("Not Found")
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+        if user is None or not user.avatar_url:
+            raise NotFound("Avatar not found")
+        key = avatar_key(user_id, "." + extension.lower())
+        try:
+            size = await self._storage.size(key)
+            stream = await self._storage.get(key)
+        except BlobNotFound as error:
+            raise NotFound("Avatar not found") from error
+        except BlobStorageError as error:
+            raise ServiceUnavailable(STORAGE_DOWN) from error
+        return avatar_content_type(extension), size, stream

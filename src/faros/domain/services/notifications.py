@@ -1,0 +1,111 @@
+"""Notification preferences, e-mail verification and the due-soon reminder job."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from faros.domain import emails, outbox
+from faros.domain.errors import AuthenticationFailed, Invalid
+from faros.domain.notifications import PREFERENCE_FLAGS, NotificationPreferences
+from faros.domain.services.common import notify
+from faros.domain.services.secrets_util import new_link_token, token_hash
+from faros.domain.users import User
+from faros.ports.clock import Clock
+from faros.ports.unit_of_work import UnitOfWorkFactory
+
+VERIFICATION_LIFETIME = timedelta(hours=24)
+REMINDER_HORIZON = timedelta(hours=24)
+
+
+class NotificationService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, frontend_url: str) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._frontend_url = frontend_url
+
+    async def preferences(self, caller: User) -> NotificationPreferences:
+        async with self._uow() as uow:
+            preferences = await uow.preferences.get_or_create(caller.id, self._clock.now())
+            await uow.commit()
+        return preferences
+
+    async def update_preferences(
+        self, caller: User, values: dict[str, bool]
+    ) -> NotificationPreferences:
+        """Apply the named flags; anything else (e.g. `email_verified`) is never settable."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            preferences = await uow.preferences.get_or_create(caller.id, now)
+            changed = False
+            for name in PREFERENCE_FLAGS:
+                if name in values and getattr(preferences, name) != values[name]:
+                    setattr(preferences, name, values[name])
+                    changed = True
+            if changed:
+                preferences.updated_at = now
+                await uow.preferences.update(preferences)
+            await uow.commit()
+        return preferences
+
+    async def send_verification(self, caller: User) -> None:
+        token = new_link_token()
+        now = self._clock.now()
+        async with self._uow() as uow:
+            user = await uow.users.get(caller.id)
+            if user is None:
+                raise AuthenticationFailed("User not found")
+            user.verification_code_hash = token_hash(token)
+            user.verification_expires = now + VERIFICATION_LIFETIME
+            await uow.users.update(user)
+            message = emails.verification(user.email, user.username, token, self._frontend_url)
+            await uow.outbox.add(outbox.send_email(message), now)
+            await uow.commit()
+
+    async def verify_email(self, token: str) -> str:
+        """Mark the token holder's address verified (single use); returns the username."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            user = await uow.users.by_verification_code(token_hash(token))
+            if user is None:
+                raise Invalid("Invalid or expired verification token")
+            if user.verification_expires is None or user.verification_expires < now:
+                raise Invalid("Verification link has expired. Please request a new one.")
+            user.email_verified = True
+            user.verification_code_hash = None
+            user.verification_expires = None
+            await uow.users.update(user)
+            preferences = await uow.preferences.get_or_create(user.id, now)
+            if not preferences.email_verified:
+                preferences.email_verified = True
+                preferences.updated_at = now
+                await uow.preferences.update(preferences)
+            await uow.commit()
+        return user.username
+
+    async def queue_due_soon_reminders(self, now: datetime | None = None) -> int:
+        """E-mail owners and edit-sharers of incomplete tasks due within 24 hours (D15).
+
+        Each task is reminded once per due date: moving the due date re-arms the reminder.
+        """
+        now = now or self._clock.now()
+        start, end = now.date(), (now + REMINDER_HORIZON).date()
+        queued = 0
+        async with self._uow() as uow:
+            for due in await uow.tasks.due_for_reminder(start, end):
+                task = due.task
+                if task.due_date is None:
+                    continue
+                due_text = task.due_date.isoformat()
+                for recipient_id in due.recipient_ids:
+
+                    def compose(
+                        to: str, title: str = task.title, when: str = due_text
+                    ) -> emails.EmailMessage:
+                        return emails.task_due_soon(to, title, when, self._frontend_url)
+
+                    key = f"due_soon:{task.id}:{due_text}:{recipient_id}"
+                    if await notify(uow, recipient_id, "task_due_soon", now, compose, key):
+                        queued += 1
+                await uow.tasks.mark_reminded(task.id, task.due_date)
+            await uow.commit()
+        return queued

@@ -1,0 +1,89 @@
+"""Sharing a task with other users, and changing or revoking their access."""
+
+from __future__ import annotations
+
+from faros.domain import activity, emails
+from faros.domain.errors import Conflict, Invalid, NotFound
+from faros.domain.permissions import AccessLevel
+from faros.domain.services.common import invalidate_stats, load_task, notify
+from faros.domain.sharing import NewShare, Share, SharePermission
+from faros.domain.users import User
+from faros.ports.cache import Cache
+from faros.ports.clock import Clock
+from faros.ports.unit_of_work import UnitOfWorkFactory
+
+ALREADY_SHARED = "Task already shared with this user"
+
+
+class SharingService:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, cache: Cache, frontend_url: str
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._cache = cache
+        self._frontend_url = frontend_url
+
+    async def shares(self, caller: User, task_id: int) -> list[Share]:
+        async with self._uow() as uow:
+            await load_task(uow, task_id, caller.id, AccessLevel.OWNER)
+            return await uow.shares.for_task(task_id)
+
+    async def share(
+        self, caller: User, task_id: int, username: str, permission: SharePermission
+    ) -> Share:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.OWNER)
+            target = await uow.users.by_username(username)
+            if target is None:
+                raise NotFound(f"User '{username}' not found")
+            if target.id == caller.id:
+                raise Invalid("Cannot share task with yourself")
+            if await uow.shares.get(task_id, target.id) is not None:
+                raise Conflict(ALREADY_SHARED)
+            share = await uow.shares.add(NewShare(task_id, target.id, permission, now, caller.id))
+            await uow.activity.add(
+                activity.task_shared(caller.id, task, target.id, target.username, permission, now)
+            )
+
+            def compose(to: str) -> emails.EmailMessage:
+                return emails.task_shared(
+                    to, caller.username, task.title, permission, self._frontend_url
+                )
+
+            await notify(uow, target.id, "task_shared_with_me", now, compose)
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id])
+        return share
+
+    async def change_permission(
+        self, caller: User, task_id: int, username: str, permission: SharePermission
+    ) -> Share:
+        async with self._uow() as uow:
+            await load_task(uow, task_id, caller.id, AccessLevel.OWNER)
+            target = await uow.users.by_username(username)
+            if target is None:
+                raise NotFound(f"User '{username}' not found")
+            share = await uow.shares.get(task_id, target.id)
+            if share is None:
+                raise NotFound(f"Task is not shared with '{username}'")
+            await uow.shares.set_permission(share.id, permission)
+            await uow.commit()
+        share.permission = permission
+        return share
+
+    async def unshare(self, caller: User, task_id: int, username: str) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.OWNER)
+            target = await uow.users.by_username(username)
+            share = None if target is None else await uow.shares.get(task_id, target.id)
+            if target is None or share is None:
+                raise NotFound(f"Task is not shared with user '{username}'")
+            await uow.activity.add(
+                activity.task_unshared(caller.id, task, target.id, target.username, now)
+            )
+            await uow.shares.delete(share.id)
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id])

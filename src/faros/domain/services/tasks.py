@@ -1,0 +1,182 @@
+"""Task use cases: create, list, read, update (single and bulk), tags, delete, statistics."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+
+from faros.domain import activity, emails, outbox
+from faros.domain.errors import Invalid, NotFound, TagNotFound
+from faros.domain.permissions import AccessLevel, access_level, require
+from faros.domain.services.common import (
+    STATS_TTL_SECONDS,
+    invalidate_stats,
+    load_task,
+    notify,
+    stats_key,
+)
+from faros.domain.tasks import (
+    NewTask,
+    Priority,
+    Task,
+    TaskChanges,
+    TaskPage,
+    TaskQuery,
+    TaskStats,
+    TaskView,
+    apply_changes,
+    merge_tags,
+    paginate,
+    task_view,
+)
+from faros.domain.users import User
+from faros.ports.cache import Cache
+from faros.ports.clock import Clock
+from faros.ports.task_repository import SharedTaskView
+from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+NO_FIELDS = "No fields provided for update"
+
+
+class TaskService:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, cache: Cache, frontend_url: str
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._cache = cache
+        self._frontend_url = frontend_url
+
+    async def create(
+        self,
+        caller: User,
+        *,
+        title: str,
+        description: str | None,
+        priority: Priority,
+        due_date: date | None,
+        tags: list[str],
+        completed: bool,
+    ) -> TaskView:
+        now = self._clock.now()
+        draft = NewTask(title, description, completed, priority, due_date, tags, caller.id, now)
+        async with self._uow() as uow:
+            task = await uow.tasks.add(draft)
+            await uow.activity.add(activity.task_created(caller.id, task, now))
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id])
+        return task_view(task, [], 0)
+
+    async def page(self, caller: User, query: TaskQuery) -> TaskPage:
+        async with self._uow() as uow:
+            tasks, total = await uow.tasks.list_page(caller.id, query, self._clock.today())
+        return paginate(tasks, total, query.skip, query.limit)
+
+    async def get(self, caller: User, task_id: int) -> TaskView:
+        async with self._uow() as uow:
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.VIEW)
+            return (await uow.tasks.views([task]))[0]
+
+    async def shared_with_me(self, caller: User) -> list[SharedTaskView]:
+        async with self._uow() as uow:
+            return await uow.tasks.shared_with(caller.id)
+
+    async def update(self, caller: User, task_id: int, changes: TaskChanges) -> TaskView:
+        async with self._uow() as uow:
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
+            if changes.is_empty():
+                raise Invalid(NO_FIELDS)
+            updated = await self._apply(uow, caller, task, changes)
+            view = (await uow.tasks.views([updated]))[0]
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id, task.user_id])
+        return view
+
+    async def bulk_update(
+        self, caller: User, task_ids: list[int], changes: TaskChanges
+    ) -> list[TaskView]:
+        if changes.is_empty():
+            raise Invalid(NO_FIELDS)
+        wanted = sorted(set(task_ids))
+        async with self._uow() as uow:
+            found = await uow.tasks.get_many_with_shares(wanted, caller.id, for_update=True)
+            present = {item.task.id for item in found}
+            missing = [task_id for task_id in dict.fromkeys(task_ids) if task_id not in present]
+            if missing:
+                raise NotFound(f"Tasks not found: {missing}")
+            # All-or-nothing: every permission is checked before anything changes.
+            for item in found:
+                require(access_level(item.task.user_id, caller.id, item.share), AccessLevel.EDIT)
+            updated = [await self._apply(uow, caller, item.task, changes) for item in found]
+            views = await uow.tasks.views(updated)
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id, *(item.task.user_id for item in found)])
+        return views
+
+    async def _apply(
+        self, uow: UnitOfWork, caller: User, task: Task, changes: TaskChanges
+    ) -> Task:
+        """Update one task with its activity entry and completion e-mail, in `uow`."""
+        now = self._clock.now()
+        applied = apply_changes(task, changes)
+        if not applied.changed_fields:
+            return task
+        await uow.tasks.update(applied.task)
+        await uow.activity.add(activity.task_updated(caller.id, applied, now))
+        completes = not task.completed and changes.values.get("completed") is True
+        if completes and caller.id != task.user_id:
+            title = applied.task.title
+
+            def compose(to: str) -> emails.EmailMessage:
+                return emails.task_completed(to, caller.username, title, self._frontend_url)
+
+            await notify(uow, task.user_id, "task_completed", now, compose)
+        return applied.task
+
+    async def add_tags(self, caller: User, task_id: int, tags: list[str]) -> TaskView:
+        async with self._uow() as uow:
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
+            merged = merge_tags(task.tags, tags)
+            updated = await self._apply(uow, caller, task, TaskChanges({"tags": merged}))
+            view = (await uow.tasks.views([updated]))[0]
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id, task.user_id])
+        return view
+
+    async def remove_tag(self, caller: User, task_id: int, tag: str) -> TaskView:
+        async with self._uow() as uow:
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
+            if tag not in task.tags:
+                raise TagNotFound(task_id, tag)
+            remaining = list(task.tags)
+            remaining.remove(tag)
+            updated = await self._apply(uow, caller, task, TaskChanges({"tags": remaining}))
+            view = (await uow.tasks.views([updated]))[0]
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id, task.user_id])
+        return view
+
+    async def delete(self, caller: User, task_id: int) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.OWNER, for_update=True)
+            files = await uow.files.for_task(task_id)
+            comment_authors = {c.user_id for c in await uow.comments.for_task(task_id)}
+            await uow.activity.add(activity.task_deleted(caller.id, task, now))
+            for stored in files:
+                await uow.outbox.add(outbox.delete_blob(stored.stored_filename), now)
+            await uow.tasks.delete(task_id)
+            await uow.commit()
+        await invalidate_stats(self._cache, [caller.id, *comment_authors])
+
+    async def stats(self, caller: User) -> TaskStats:
+        key = stats_key(caller.id)
+        cached = await self._cache.get(key)
+        if cached is not None:
+            return TaskStats(**json.loads(cached))
+        async with self._uow() as uow:
+            stats = await uow.tasks.stats(caller.id, self._clock.today())
+        await self._cache.set(key, json.dumps(asdict(stats)).encode(), STATS_TTL_SECONDS)
+        return stats
+

@@ -1,0 +1,43 @@
+"""Reading an upload stream once: a hard size cap and a look at its first bytes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from faros.domain.errors import Invalid
+from faros.domain.files import SNIFF_BYTES, content_matches
+
+
+def too_large_message(limit: int) -> str:
+    return f"File too large. Max size: {limit / 1048576} MB"
+
+
+async def checked_stream(
+    chunks: AsyncIterator[bytes], limit: int, extension: str, declared_type: str | None
+) -> AsyncIterator[bytes]:
+    """Pass the stream through, refusing it past `limit` bytes or when its content lies.
+
+    The refusal happens while streaming, so an oversized upload is never held in memory and
+    the storage write is aborted by the exception.
+    """
+    head = b""
+    checked = False
+    seen = 0
+    async for chunk in chunks:
+        seen += len(chunk)
+        if seen > limit:
+            raise Invalid(too_large_message(limit))
+        if not checked:
+            head += chunk
+            if len(head) < SNIFF_BYTES:
+                continue
+            if not content_matches(extension, declared_type, head[:SNIFF_BYTES]):
+                raise Invalid("File content does not match its type")
+            checked = True
+            chunk, head = head, b""
+        yield chunk
+    if not checked:
+        if not content_matches(extension, declared_type, head):
+            raise Invalid("File content does not match its type")
+        if head:
+            yield head

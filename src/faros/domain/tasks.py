@@ -1,0 +1,189 @@
+"""Tasks: the entity, its partial updates, list queries and statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, Literal
+
+from faros.domain.comments import Comment
+
+Priority = Literal["low", "medium", "high"]
+SortField = Literal["id", "title", "priority", "completed", "created_at", "due_date"]
+SortOrder = Literal["asc", "desc"]
+
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 1000
+# The order in which activity entries list changed keys (API.md §4), not the request's order.
+UPDATABLE_FIELDS: tuple[str, ...] = (
+    "title",
+    "description",
+    "completed",
+    "priority",
+    "due_date",
+    "tags",
+)
+
+
+@dataclass(slots=True)
+class Task:
+    id: int
+    title: str
+    description: str | None
+    completed: bool
+    priority: Priority
+    created_at: datetime
+    due_date: date | None
+    tags: list[str]
+    user_id: int
+
+
+@dataclass(slots=True, frozen=True)
+class NewTask:
+    title: str
+    description: str | None
+    completed: bool
+    priority: Priority
+    due_date: date | None
+    tags: list[str]
+    user_id: int
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class TaskView:
+    """A task as clients see it: with its comments and how many users it is shared with."""
+
+    id: int
+    title: str
+    description: str | None
+    completed: bool
+    priority: Priority
+    created_at: datetime
+    due_date: date | None
+    tags: list[str]
+    user_id: int
+    comments: list[Comment]
+    share_count: int
+
+
+def task_view(task: Task, comments: list[Comment], share_count: int) -> TaskView:
+    return TaskView(
+        id=task.id,
+        title=task.title,
+        description=task.description,
+        completed=task.completed,
+        priority=task.priority,
+        created_at=task.created_at,
+        due_date=task.due_date,
+        tags=task.tags,
+        user_id=task.user_id,
+        comments=comments,
+        share_count=share_count,
+    )
+
+
+@dataclass(slots=True, frozen=True)
+class TaskChanges:
+    """The fields a PATCH names. Absent fields are not in `values`; `None` means "clear"."""
+
+    values: dict[str, Any]
+
+    def is_empty(self) -> bool:
+        return not self.values
+
+
+@dataclass(slots=True, frozen=True)
+class AppliedChanges:
+    task: Task
+    changed_fields: list[str]
+    old_values: dict[str, Any]
+    new_values: dict[str, Any]
+
+
+def apply_changes(task: Task, changes: TaskChanges) -> AppliedChanges:
+    """Apply a partial update; report old/new values of every key sent, in canonical order."""
+    sent = [name for name in UPDATABLE_FIELDS if name in changes.values]
+    old_values = {name: getattr(task, name) for name in sent}
+    new_values = {name: changes.values[name] for name in sent}
+    updated = replace(task, **new_values)
+    changed = [name for name in sent if old_values[name] != new_values[name]]
+    return AppliedChanges(updated, changed, old_values, new_values)
+
+
+def merge_tags(existing: list[str], added: list[str]) -> list[str]:
+    """Append tags not already present, keeping order and dropping repeats within `added`."""
+    merged = list(existing)
+    for tag in added:
+        if tag not in merged:
+            merged.append(tag)
+    return merged
+
+
+def parse_tag_filter(raw: str | None) -> list[str]:
+    if raw is None:
+        return []
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+@dataclass(slots=True, frozen=True)
+class TaskQuery:
+    """Filters, order and page of `GET /tasks` (API.md §3.3 with decision D12)."""
+
+    completed: bool | None = None
+    priority: Priority | None = None
+    tags: list[str] = field(default_factory=list)
+    overdue: bool | None = None
+    search: str | None = None
+    created_after: date | None = None
+    created_before: date | None = None
+    due_after: date | None = None
+    due_before: date | None = None
+    sort_by: SortField | None = None
+    sort_order: SortOrder = "asc"
+    skip: int = 0
+    limit: int = 100
+
+
+@dataclass(slots=True, frozen=True)
+class TaskPage:
+    tasks: list[TaskView]
+    total: int
+    page: int
+    pages: int
+
+
+def paginate(tasks: list[TaskView], total: int, skip: int, limit: int) -> TaskPage:
+    # D24: at least one page, so the older client never shows "Page 1 of 0".
+    pages = max(1, -(-total // limit))
+    return TaskPage(tasks=tasks, total=total, page=skip // limit + 1, pages=pages)
+
+
+PRIORITY_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+def is_overdue(task: Task, today: date) -> bool:
+    return task.due_date is not None and not task.completed and task.due_date < today
+
+
+@dataclass(slots=True, frozen=True)
+class TaskStats:
+    total: int
+    completed: int
+    incomplete: int
+    by_priority: dict[str, int]
+    by_tag: dict[str, int]
+    overdue: int
+    tasks_shared: int
+    comments_posted: int
+
+
+def snapshot(task: Task) -> dict[str, Any]:
+    """The details recorded when a task is created or deleted (API.md §4)."""
+    return {
+        "title": task.title,
+        "priority": task.priority,
+        "completed": task.completed,
+        "tags": list(task.tags),
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+    }

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from faros.domain.outbox import NewOutboxMessage, OutboxMessage
+
+
+class OutboxRepository(Protocol):
+    async def add(self, message: NewOutboxMessage, now: datetime) -> None:
+        """Enqueue; a message whose dedupe key is already queued or sent is dropped."""
+        ...
+
+    async def claim(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Lock due pending messages for this unit of work, skipping ones others hold."""
+        ...
+
+    async def mark_done(self, message_id: int, now: datetime) -> None: ...
+
+    async def mark_retry(
+        self, message_id: int, attempts: int, available_at: datetime, error: str
+    ) -> None: ...
+
+    async def mark_dead(
+        self, message_id: int, attempts: int, now: datetime, error: str
+    ) -> None: ...
+
+    async def pending_count(self) -> int: ...

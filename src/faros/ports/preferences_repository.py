@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from faros.domain.notifications import NotificationPreferences
+
+
+class PreferencesRepository(Protocol):
+    async def get_or_create(self, user_id: int, now: datetime) -> NotificationPreferences:
+        """The user's preferences, creating the default row first when there is none."""
+        ...
+
+    async def update(self, preferences: NotificationPreferences) -> None: ...

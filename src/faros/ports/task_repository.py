@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from faros.domain.sharing import SharePermission
+from faros.domain.tasks import NewTask, Task, TaskQuery, TaskStats, TaskView
+
+
+@dataclass(slots=True, frozen=True)
+class TaskWithShare:
+    """A task and the share the asking user holds on it, if any."""
+
+    task: Task
+    share: SharePermission | None
+
+
+@dataclass(slots=True, frozen=True)
+class SharedTaskView:
+    task: TaskView
+    permission: SharePermission
+    owner_username: str
+
+
+@dataclass(slots=True, frozen=True)
+class DueTask:
+    task: Task
+    # The owner and every edit-sharer: they are the ones who can act on a due task.
+    recipient_ids: list[int]
+
+
+class TaskRepository(Protocol):
+    async def add(self, task: NewTask) -> Task: ...
+
+    async def get_with_share(
+        self, task_id: int, user_id: int, *, for_update: bool = False
+    ) -> TaskWithShare | None:
+        """The task and the caller's share; `for_update` locks the row until commit."""
+        ...
+
+    async def get_many_with_shares(
+        self, task_ids: list[int], user_id: int, *, for_update: bool = False
+    ) -> list[TaskWithShare]:
+        """Existing tasks among `task_ids` (id order), locked in id order when asked."""
+        ...
+
+    async def update(self, task: Task) -> None: ...
+
+    async def delete(self, task_id: int) -> None:
+        """Delete the task; its comments, shares and file rows go with it."""
+        ...
+
+    async def views(self, tasks: list[Task]) -> list[TaskView]:
+        """Attach comments (authors' usernames filled) and share counts, in a fixed query count."""
+        ...
+
+    async def list_page(
+        self, owner_id: int, query: TaskQuery, today: date
+    ) -> tuple[list[TaskView], int]:
+        """One page of the owner's tasks matching `query`, and the count before paging."""
+        ...
+
+    async def shared_with(self, user_id: int) -> list[SharedTaskView]: ...
+
+    async def stats(self, owner_id: int, today: date) -> TaskStats: ...
+
+    async def due_for_reminder(self, start: date, end: date) -> list[DueTask]:
+        """Incomplete tasks due in [start, end] not yet reminded for their current due date."""
+        ...
+
+    async def mark_reminded(self, task_id: int, due_date: date) -> None: ...
