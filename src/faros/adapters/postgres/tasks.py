@@ -1,0 +1,448 @@
+"""Tasks in PostgreSQL: CRUD, the list page, views with comments and share counts, stats."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    Integer,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from faros.adapters.postgres._sql import (
+    BIGINT_SAFE,
+    LIKE_ESCAPE,
+    Database,
+    contains_pattern,
+    has_nul,
+    ids_param,
+    int32_ids,
+    is_int32,
+    start_of_day,
+    start_of_next_day,
+    utc,
+)
+from faros.adapters.postgres.collaboration import comment_from_row, comments_by_task
+from faros.adapters.postgres.tables import task_shares, tasks
+from faros.adapters.postgres.tables import users as users_table
+from faros.domain.comments import Comment
+from faros.domain.tasks import (
+    NewTask,
+    SortField,
+    Task,
+    TaskQuery,
+    TaskStats,
+    TaskView,
+    task_view,
+)
+from faros.ports.task_repository import DueTask, SharedTaskView, TaskWithShare
+
+_t = tasks.c
+_s = task_shares.c
+_TASK_COLUMNS = (
+    _t.id,
+    _t.title,
+    _t.description,
+    _t.completed,
+    _t.priority,
+    _t.created_at,
+    _t.due_date,
+    _t.tags,
+    _t.user_id,
+)
+_SHARE_COUNT = (
+    select(func.count()).where(_s.task_id == _t.id).correlate(tasks).scalar_subquery()
+).label("share_count")
+_PRIORITY_RANK = case({"low": 0, "medium": 1, "high": 2}, value=_t.priority)
+
+_INSERT = tasks.insert().returning(*_TASK_COLUMNS)
+_UPDATE = (
+    update(tasks)
+    .where(_t.id == bindparam("task_id"))
+    .values(
+        title=bindparam("title"),
+        description=bindparam("description"),
+        completed=bindparam("completed"),
+        priority=bindparam("priority"),
+        due_date=bindparam("due_date"),
+        tags=bindparam("tags"),
+    )
+)
+_DELETE = delete(tasks).where(_t.id == bindparam("task_id"))
+_MARK_REMINDED = (
+    update(tasks).where(_t.id == bindparam("task_id")).values(due_reminder_sent_for=bindparam("d"))
+)
+
+# The task and the caller's share on it in one statement; the lock, when asked, is only on
+# the task row (the share row is on the nullable side of the join).
+_WITH_SHARE = select(*_TASK_COLUMNS, _s.permission).outerjoin_from(
+    tasks,
+    task_shares,
+    and_(_s.task_id == _t.id, _s.shared_with_user_id == bindparam("user_id")),
+)
+_ONE_WITH_SHARE = _WITH_SHARE.where(_t.id == bindparam("task_id"))
+_ONE_WITH_SHARE_LOCKED = _ONE_WITH_SHARE.with_for_update(of=tasks)
+# ORDER BY sits below the row locking, so rows are locked in id order: concurrent bulk
+# updates of overlapping sets cannot deadlock on each other.
+_MANY_WITH_SHARE = _WITH_SHARE.where(_t.id == ids_param("task_ids").any_()).order_by(_t.id)
+_MANY_WITH_SHARE_LOCKED = _MANY_WITH_SHARE.with_for_update(of=tasks)
+
+# Comments and share counts of a list of tasks in ONE statement: a row per comment, or one
+# row with NULL comment columns for a task without comments.
+_VIEWS = text(
+    """
+    SELECT t.id AS view_task_id, sc.n AS share_count,
+           c.id, c.task_id, c.user_id, c.content, c.created_at, c.updated_at, u.username
+    FROM unnest(CAST(:task_ids AS integer[])) AS t(id)
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n FROM faros.task_shares s WHERE s.task_id = t.id
+    ) AS sc
+    LEFT JOIN (faros.task_comments c JOIN faros.users u ON u.id = c.user_id)
+        ON c.task_id = t.id
+    ORDER BY c.created_at, c.id
+    """
+).bindparams(bindparam("task_ids", type_=ARRAY(Integer)))
+
+_owner = users_table.alias("owner")
+_SHARED_WITH = (
+    select(
+        *_TASK_COLUMNS,
+        _SHARE_COUNT,
+        _s.permission,
+        _owner.c.username.label("owner_username"),
+    )
+    .select_from(
+        task_shares.join(tasks, _t.id == _s.task_id).join(_owner, _owner.c.id == _t.user_id)
+    )
+    .where(_s.shared_with_user_id == bindparam("user_id"))
+    .order_by(_s.id)
+)
+
+# §6 in one statement: counts with FILTER; tag occurrences grouped once in a CTE and
+# returned as two parallel arrays (names, counts).
+_STATS = text(
+    """
+    WITH tag_counts AS (
+        SELECT tag, count(*) AS n
+        FROM faros.tasks t2, unnest(t2.tags) AS tag
+        WHERE t2.user_id = :owner_id
+        GROUP BY tag
+    )
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE t.completed) AS completed,
+           count(*) FILTER (
+               WHERE NOT t.completed AND t.due_date IS NOT NULL AND t.due_date < :today
+           ) AS overdue,
+           count(*) FILTER (WHERE t.priority = 'low') AS low,
+           count(*) FILTER (WHERE t.priority = 'medium') AS medium,
+           count(*) FILTER (WHERE t.priority = 'high') AS high,
+           (SELECT count(DISTINCT s.task_id) FROM faros.task_shares s
+             WHERE s.shared_by_user_id = :owner_id) AS tasks_shared,
+           (SELECT count(*) FROM faros.task_comments c
+             WHERE c.user_id = :owner_id) AS comments_posted,
+           ARRAY(SELECT tag FROM tag_counts ORDER BY tag) AS tag_names,
+           ARRAY(SELECT n FROM tag_counts ORDER BY tag) AS tag_counts
+    FROM faros.tasks t
+    WHERE t.user_id = :owner_id
+    """
+).bindparams(bindparam("owner_id", type_=Integer), bindparam("today", type_=Date))
+
+# The partial index on open tasks' due dates serves this; editors are the reminder's other
+# recipients (D15).
+_DUE_FOR_REMINDER = text(
+    """
+    SELECT t.id, t.title, t.description, t.completed, t.priority, t.created_at, t.due_date,
+           t.tags, t.user_id,
+           ARRAY(SELECT s.shared_with_user_id FROM faros.task_shares s
+                  WHERE s.task_id = t.id AND s.permission = 'edit'
+                  ORDER BY s.shared_with_user_id) AS editor_ids
+    FROM faros.tasks t
+    WHERE t.completed = false
+      AND t.due_date BETWEEN :start AND :end
+      AND t.due_reminder_sent_for IS DISTINCT FROM t.due_date
+    ORDER BY t.id
+    """
+)
+
+
+def task_from_row(row: Row[Any]) -> Task:
+    return Task(
+        id=row.id,
+        title=row.title,
+        description=row.description,
+        completed=row.completed,
+        priority=row.priority,
+        created_at=utc(row.created_at),
+        due_date=row.due_date,
+        tags=list(row.tags),
+        user_id=row.user_id,
+    )
+
+
+_OVERDUE = and_(_t.due_date.is_not(None), _t.completed == false(), _t.due_date < bindparam("today"))
+_SEARCH = or_(
+    _t.title.ilike(bindparam("pattern"), escape=LIKE_ESCAPE),
+    _t.description.ilike(bindparam("pattern"), escape=LIKE_ESCAPE),
+)
+# Every filter of D12 / API.md §3.3 by name, its values left as parameters: a statement is
+# built once per combination of filters and order, then reused from the cache below.
+_FILTERS: dict[str, ColumnElement[bool]] = {
+    "completed": _t.completed == bindparam("completed"),
+    "priority": _t.priority == bindparam("priority"),
+    "tags": _t.tags.contains(bindparam("tags", type_=ARRAY(String))),  # `@>`: the GIN index
+    "overdue": _OVERDUE,
+    "not_overdue": not_(_OVERDUE),
+    "search": _SEARCH,
+    "created_after": _t.created_at >= bindparam("created_from"),
+    "created_before": _t.created_at < bindparam("created_to"),
+    "due_after": _t.due_date >= bindparam("due_from"),
+    "due_before": _t.due_date <= bindparam("due_to"),
+}
+
+
+def _criteria(query: TaskQuery, today: date) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The names of the filters `query` uses, and the values of their parameters."""
+    used: list[str] = []
+    values: dict[str, Any] = {}
+
+    def use(name: str, **params: Any) -> None:
+        used.append(name)
+        values.update(params)
+
+    if query.completed is not None:
+        use("completed", completed=query.completed)
+    if query.priority is not None:
+        use("priority", priority=query.priority)
+    if query.tags:
+        use("tags", tags=list(query.tags))
+    if query.overdue is not None:
+        use("overdue" if query.overdue else "not_overdue", today=today)
+    if query.search:
+        use("search", pattern=contains_pattern(query.search))
+    if query.created_after is not None:
+        use("created_after", created_from=start_of_day(query.created_after))
+    if query.created_before is not None:
+        # The whole day is included (API.md §11 #25); the last date has no day after it.
+        end = start_of_next_day(query.created_before)
+        if end is not None:
+            use("created_before", created_to=end)
+    if query.due_after is not None:
+        use("due_after", due_from=query.due_after)
+    if query.due_before is not None:
+        use("due_before", due_to=query.due_before)
+    return tuple(used), values
+
+
+def _order(sort_by: SortField | None, descending: bool) -> list[ColumnElement[Any]]:
+    """The sort column, then `id` ascending as the tie-breaker (D12)."""
+    match sort_by:
+        case None:
+            return [_t.id.asc()]
+        case "id":
+            return [_t.id.desc() if descending else _t.id.asc()]
+        case "due_date":
+            key = _t.due_date.desc().nulls_first() if descending else _t.due_date.asc().nulls_last()
+            return [key, _t.id.asc()]
+        case "priority":
+            rank = _PRIORITY_RANK.desc() if descending else _PRIORITY_RANK.asc()
+            return [rank, _t.id.asc()]
+        case "title" | "completed" | "created_at" as name:
+            column = _t[name]
+            return [column.desc() if descending else column.asc(), _t.id.asc()]
+    raise ValueError(f"unknown sort field {sort_by!r}")
+
+
+@lru_cache(maxsize=256)
+def _page_statement(
+    filters: tuple[str, ...], sort_by: SortField | None, descending: bool
+) -> Select[Any]:
+    # count(*) OVER () is computed before OFFSET/LIMIT: the total rides along with the page.
+    # The share-count subquery is evaluated after the LIMIT (PostgreSQL postpones costly
+    # target-list expressions past the sort), so it runs for the page's rows only.
+    return (
+        select(*_TASK_COLUMNS, func.count().over().label("total"), _SHARE_COUNT)
+        .where(_t.user_id == bindparam("owner_id"), *(_FILTERS[name] for name in filters))
+        .order_by(*_order(sort_by, descending))
+        .offset(bindparam("skip"))
+        .limit(bindparam("limit"))
+    )
+
+
+@lru_cache(maxsize=256)
+def _count_statement(filters: tuple[str, ...]) -> Select[Any]:
+    return (
+        select(func.count())
+        .select_from(tasks)
+        .where(_t.user_id == bindparam("owner_id"), *(_FILTERS[name] for name in filters))
+    )
+
+
+def _has_impossible_values(query: TaskQuery) -> bool:
+    return any(has_nul(value) for value in [*query.tags, query.search or ""])
+
+
+class PostgresTaskRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, task: NewTask) -> Task:
+        values = {
+            "title": task.title,
+            "description": task.description,
+            "completed": task.completed,
+            "priority": task.priority,
+            "due_date": task.due_date,
+            "tags": list(task.tags),
+            "user_id": task.user_id,
+            "created_at": task.created_at,
+        }
+        return task_from_row((await self._db.write(_INSERT, values)).one())
+
+    async def get_with_share(
+        self, task_id: int, user_id: int, *, for_update: bool = False
+    ) -> TaskWithShare | None:
+        if not is_int32(task_id):
+            return None
+        # No user has id 0 (serial ids start at 1): an impossible caller simply has no share.
+        params = {"task_id": task_id, "user_id": user_id if is_int32(user_id) else 0}
+        if for_update:
+            result = await self._db.write(_ONE_WITH_SHARE_LOCKED, params)
+        else:
+            result = await self._db.read(_ONE_WITH_SHARE, params)
+        row = result.first()
+        return None if row is None else TaskWithShare(task_from_row(row), row.permission)
+
+    async def get_many_with_shares(
+        self, task_ids: list[int], user_id: int, *, for_update: bool = False
+    ) -> list[TaskWithShare]:
+        wanted = int32_ids(task_ids)
+        if not wanted:
+            return []
+        params = {"task_ids": wanted, "user_id": user_id if is_int32(user_id) else 0}
+        if for_update:
+            result = await self._db.write(_MANY_WITH_SHARE_LOCKED, params)
+        else:
+            result = await self._db.read(_MANY_WITH_SHARE, params)
+        return [TaskWithShare(task_from_row(row), row.permission) for row in result]
+
+    async def update(self, task: Task) -> None:
+        params = {
+            "task_id": task.id,
+            "title": task.title,
+            "description": task.description,
+            "completed": task.completed,
+            "priority": task.priority,
+            "due_date": task.due_date,
+            "tags": list(task.tags),
+        }
+        await self._db.write(_UPDATE, params)
+
+    async def delete(self, task_id: int) -> None:
+        # Comments, shares and file rows go through ON DELETE CASCADE.
+        if is_int32(task_id):
+            await self._db.write(_DELETE, {"task_id": task_id})
+
+    async def views(self, tasks: list[Task]) -> list[TaskView]:
+        if not tasks:
+            return []
+        ids = list(dict.fromkeys(task.id for task in tasks))
+        comments: dict[int, list[Comment]] = {task_id: [] for task_id in ids}
+        share_counts: dict[int, int] = {}
+        for row in await self._db.read(_VIEWS, {"task_ids": ids}):
+            share_counts[row.view_task_id] = row.share_count
+            if row.id is not None:
+                comments[row.view_task_id].append(comment_from_row(row))
+        return [
+            task_view(task, list(comments[task.id]), share_counts.get(task.id, 0)) for task in tasks
+        ]
+
+    async def list_page(
+        self, owner_id: int, query: TaskQuery, today: date
+    ) -> tuple[list[TaskView], int]:
+        if not is_int32(owner_id) or _has_impossible_values(query):
+            return [], 0
+        filters, params = _criteria(query, today)
+        params["owner_id"] = owner_id
+        statement = _page_statement(filters, query.sort_by, query.sort_order == "desc")
+        params["skip"] = min(max(query.skip, 0), BIGINT_SAFE)
+        params["limit"] = min(max(query.limit, 0), BIGINT_SAFE)
+        rows = (await self._db.read(statement, params)).all()
+        if not rows:
+            if query.skip <= 0 and query.limit > 0:
+                return [], 0
+            # A page past the end carries no total; only then is it counted separately.
+            total = (await self._db.read(_count_statement(filters), params)).scalar_one()
+            return [], int(total)
+        comments = await comments_by_task(self._db, [row.id for row in rows])
+        views = [task_view(task_from_row(row), comments[row.id], row.share_count) for row in rows]
+        return views, int(rows[0].total)
+
+    async def shared_with(self, user_id: int) -> list[SharedTaskView]:
+        if not is_int32(user_id):
+            return []
+        rows = (await self._db.read(_SHARED_WITH, {"user_id": user_id})).all()
+        if not rows:
+            return []
+        comments = await comments_by_task(self._db, list(dict.fromkeys(row.id for row in rows)))
+        return [
+            SharedTaskView(
+                task=task_view(task_from_row(row), list(comments[row.id]), row.share_count),
+                permission=row.permission,
+                owner_username=row.owner_username,
+            )
+            for row in rows
+        ]
+
+    async def stats(self, owner_id: int, today: date) -> TaskStats:
+        if not is_int32(owner_id):
+            return TaskStats(0, 0, 0, {}, {}, 0, 0, 0)
+        row = (await self._db.read(_STATS, {"owner_id": owner_id, "today": today})).one()
+        by_priority = {
+            name: int(count)
+            for name, count in (("low", row.low), ("medium", row.medium), ("high", row.high))
+            if count
+        }
+        tag_counts = zip(row.tag_names, row.tag_counts, strict=True)
+        by_tag = {tag: int(count) for tag, count in tag_counts}
+        return TaskStats(
+            total=int(row.total),
+            completed=int(row.completed),
+            incomplete=int(row.total) - int(row.completed),
+            by_priority=by_priority,
+            by_tag=by_tag,
+            overdue=int(row.overdue),
+            tasks_shared=int(row.tasks_shared),
+            comments_posted=int(row.comments_posted),
+        )
+
+    async def due_for_reminder(self, start: date, end: date) -> list[DueTask]:
+        rows = await self._db.read(_DUE_FOR_REMINDER, {"start": start, "end": end})
+        return [
+            DueTask(
+                task=task_from_row(row),
+                recipient_ids=[row.user_id, *(i for i in row.editor_ids if i != row.user_id)],
+            )
+            for row in rows
+        ]
+
+    async def mark_reminded(self, task_id: int, due_date: date) -> None:
+        if is_int32(task_id):
+            await self._db.write(_MARK_REMINDED, {"task_id": task_id, "d": due_date})

@@ -1,0 +1,205 @@
+"""Users and revoked tokens in PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from faros.adapters.postgres._sql import (
+    BIGINT_SAFE,
+    LIKE_ESCAPE,
+    Database,
+    contains_pattern,
+    has_nul,
+    is_int32,
+    utc,
+    utc_or_none,
+)
+from faros.adapters.postgres.tables import revoked_tokens, users
+from faros.domain.errors import DuplicateUser
+from faros.domain.users import NewUser, User, UserRef
+
+_u = users.c
+_COLUMNS = (
+    _u.id,
+    _u.username,
+    _u.email,
+    _u.hashed_password,
+    _u.created_at,
+    _u.avatar_url,
+    _u.email_verified,
+    _u.verification_code,
+    _u.verification_expires,
+    _u.password_reset_token,
+    _u.password_reset_token_expires,
+    _u.token_version,
+)
+_SELECT = select(*_COLUMNS)
+_BY_ID = _SELECT.where(_u.id == bindparam("id"))
+_BY_USERNAME = _SELECT.where(_u.username == bindparam("username"))
+# Matches the unique index on lower(email), so the lookup is an index probe.
+_BY_EMAIL = _SELECT.where(func.lower(_u.email) == func.lower(bindparam("email")))
+_BY_VERIFICATION = _SELECT.where(_u.verification_code == bindparam("code"))
+_BY_RESET = _SELECT.where(_u.password_reset_token == bindparam("token"))
+# DO NOTHING without a target covers the username, e-mail and lower(email) indexes alike, and
+# leaves the transaction usable (a unique violation would abort it). A concurrent insert of
+# the same values is waited for: it commits (we get no row) or rolls back (we insert).
+_INSERT = insert(users).on_conflict_do_nothing().returning(*_COLUMNS)
+_CLASH = select(
+    func.bool_or(_u.username == bindparam("username")).label("username"),
+    func.bool_or(func.lower(_u.email) == func.lower(bindparam("email"))).label("email"),
+).where(
+    or_(
+        _u.username == bindparam("username"),
+        func.lower(_u.email) == func.lower(bindparam("email")),
+    )
+)
+_UPDATE = (
+    update(users)
+    .where(_u.id == bindparam("user_id"))
+    .values(
+        username=bindparam("username"),
+        email=bindparam("email"),
+        hashed_password=bindparam("hashed_password"),
+        avatar_url=bindparam("avatar_url"),
+        email_verified=bindparam("email_verified"),
+        verification_code=bindparam("verification_code"),
+        verification_expires=bindparam("verification_expires"),
+        password_reset_token=bindparam("password_reset_token"),
+        password_reset_token_expires=bindparam("password_reset_token_expires"),
+        token_version=bindparam("token_version"),
+    )
+)
+_SEARCH = (
+    select(_u.id, _u.username)
+    .where(
+        _u.username.ilike(bindparam("pattern"), escape=LIKE_ESCAPE),
+        _u.id != bindparam("exclude_id"),
+    )
+    .order_by(_u.username)
+    .limit(bindparam("limit"))
+)
+
+
+def user_from_row(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        email=row.email,
+        hashed_password=row.hashed_password,
+        created_at=utc(row.created_at),
+        avatar_url=row.avatar_url,
+        email_verified=row.email_verified,
+        verification_code_hash=row.verification_code,
+        verification_expires=utc_or_none(row.verification_expires),
+        reset_token_hash=row.password_reset_token,
+        reset_token_expires=utc_or_none(row.password_reset_token_expires),
+        token_version=row.token_version,
+    )
+
+
+class PostgresUserRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def _one(self, statement: Any, params: dict[str, Any]) -> User | None:
+        row = (await self._db.read(statement, params)).first()
+        return None if row is None else user_from_row(row)
+
+    async def add(self, user: NewUser) -> User:
+        values = {
+            "username": user.username,
+            "email": user.email,
+            "hashed_password": user.hashed_password,
+            "created_at": user.created_at,
+        }
+        row = (await self._db.write(_INSERT, values)).first()
+        if row is not None:
+            return user_from_row(row)
+        clash = (
+            await self._db.read(_CLASH, {"username": user.username, "email": user.email})
+        ).one()
+        # Username first when both clash; a row gone again since is reported as a username
+        # clash too rather than retried: the caller answers 409 either way.
+        if clash.email and not clash.username:
+            raise DuplicateUser("email", user.email)
+        raise DuplicateUser("username", user.username)
+
+    async def get(self, user_id: int) -> User | None:
+        if not is_int32(user_id):
+            return None
+        return await self._one(_BY_ID, {"id": user_id})
+
+    async def by_username(self, username: str) -> User | None:
+        if has_nul(username):
+            return None
+        return await self._one(_BY_USERNAME, {"username": username})
+
+    async def by_email(self, email: str) -> User | None:
+        if has_nul(email):
+            return None
+        return await self._one(_BY_EMAIL, {"email": email})
+
+    async def by_verification_code(self, code_hash: str) -> User | None:
+        if has_nul(code_hash):
+            return None
+        return await self._one(_BY_VERIFICATION, {"code": code_hash})
+
+    async def by_reset_token(self, token_hash: str) -> User | None:
+        if has_nul(token_hash):
+            return None
+        return await self._one(_BY_RESET, {"token": token_hash})
+
+    async def update(self, user: User) -> None:
+        await self._db.write(
+            _UPDATE,
+            {
+                "user_id": user.id,
+                "username": user.username,
+                "email": user.email,
+                "hashed_password": user.hashed_password,
+                "avatar_url": user.avatar_url,
+                "email_verified": user.email_verified,
+                "verification_code": user.verification_code_hash,
+                "verification_expires": user.verification_expires,
+                "password_reset_token": user.reset_token_hash,
+                "password_reset_token_expires": user.reset_token_expires,
+                "token_version": user.token_version,
+            },
+        )
+
+    async def search(self, text: str, exclude_id: int, limit: int) -> list[UserRef]:
+        if limit <= 0 or has_nul(text):
+            return []
+        params = {
+            "pattern": contains_pattern(text),
+            "exclude_id": exclude_id if is_int32(exclude_id) else 0,
+            "limit": min(limit, BIGINT_SAFE),
+        }
+        rows = (await self._db.read(_SEARCH, params)).all()
+        return [UserRef(row.id, row.username) for row in rows]
+
+
+_REVOKE = insert(revoked_tokens).on_conflict_do_nothing(index_elements=["jti"])
+_IS_REVOKED = select(exists().where(revoked_tokens.c.jti == bindparam("jti")))
+_PURGE = delete(revoked_tokens).where(revoked_tokens.c.expires_at <= bindparam("now"))
+
+
+class PostgresRevokedTokenRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, jti: str, expires_at: datetime) -> None:
+        await self._db.write(_REVOKE, {"jti": jti, "expires_at": expires_at})
+
+    async def is_revoked(self, jti: str) -> bool:
+        if has_nul(jti):
+            return False
+        return bool((await self._db.read(_IS_REVOKED, {"jti": jti})).scalar())
+
+    async def purge_expired(self, now: datetime) -> int:
+        result = await self._db.write(_PURGE, {"now": now})
+        return max(result.rowcount, 0)

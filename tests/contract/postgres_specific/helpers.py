@@ -1,0 +1,60 @@
+"""Builders and a statement counter for the PostgreSQL-specific checks.
+
+The database is shared by the test session and by parallel workers: every name is random,
+and rows that must be committed are ones no other test looks at.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from faros.domain.tasks import NewTask, Task
+from faros.domain.users import NewUser, User
+from faros.ports.unit_of_work import UnitOfWork
+
+NOW = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
+
+
+def unique(prefix: str = "pg") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:16]}"
+
+
+async def add_user(uow: UnitOfWork, username: str | None = None) -> User:
+    name = username or unique()
+    return await uow.users.add(NewUser(name, f"{name}@example.com", "hash", NOW))
+
+
+async def add_task(uow: UnitOfWork, owner: User, title: str = "task") -> Task:
+    return await uow.tasks.add(NewTask(title, None, False, "medium", None, ["t"], owner.id, NOW))
+
+
+@dataclass
+class StatementLog:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
+    """Every statement sent through the engine inside the block (BEGIN/COMMIT excluded)."""
+    log = StatementLog()
+
+    def record(*args: Any) -> None:
+        log.statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield log
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
