@@ -1,0 +1,1 @@
+"""PostgreSQL adapter: schema, migrations, engine, embedded server and repositories."""
