@@ -1,0 +1,116 @@
+"""HS256 access tokens (API.md §1.4, decisions D2 and D3).
+
+Wire claims: `sub` (the username), `exp`, `iat`, `jti` (for logout's deny-list) and `ver` (the
+user's token version, bumped by password change/reset). Tokens issued by the original FAROS carry
+only `sub` and `exp`; they decode with version 0 and an empty jti until they expire.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import jwt
+from jwt.types import Options
+
+from faros.domain.errors import AuthenticationFailed
+from faros.ports.clock import Clock
+from faros.ports.token_issuer import IssuedToken, TokenClaims
+
+# Pinned on both sides: the token's own header never chooses the algorithm (RFC 8725 §2.1), so
+# `alg: none`, other HMAC sizes and public-key algorithms are all refused.
+ALGORITHM: Final = "HS256"
+
+INVALID_TOKEN: Final = "Invalid or expired token"  # noqa: S105  (a message, not a secret)
+INVALID_PAYLOAD: Final = "Invalid token payload"
+
+_DECODE_OPTIONS: Final[Options] = {
+    "require": ["exp"],  # `sub` is required too, but checked after expiry: see decode()
+    # Expiry is checked against the injected Clock rather than PyJWT's wall clock, so the
+    # issuing and the checking side agree on "now" (a ManualClock in tests, SystemClock live).
+    "verify_exp": False,
+    "verify_iat": False,
+}
+
+
+class JwtTokenIssuer:
+    """`TokenIssuer` port on PyJWT."""
+
+    def __init__(self, secret: str, lifetime_minutes: int, clock: Clock) -> None:
+        if not secret:
+            raise ValueError("the token secret must not be empty")
+        if lifetime_minutes <= 0:
+            raise ValueError("the token lifetime must be positive")
+        self._secret = secret
+        self._lifetime = timedelta(minutes=lifetime_minutes)
+        self._clock = clock
+
+    def issue(self, username: str, token_version: int) -> IssuedToken:
+        now = self._clock.now()
+        # Whole seconds: `exp` goes on the wire as an integer, and the claims we return must
+        # say exactly what the token says.
+        issued_at = int(now.timestamp())
+        expires = issued_at + int(self._lifetime.total_seconds())
+        jti = uuid.uuid4().hex
+        payload = {
+            "sub": username,
+            "exp": expires,
+            "iat": issued_at,
+            "jti": jti,
+            "ver": token_version,
+        }
+        token = jwt.encode(payload, self._secret, algorithm=ALGORITHM)
+        claims = TokenClaims(
+            username=username,
+            token_version=token_version,
+            jti=jti,
+            expires_at=datetime.fromtimestamp(expires, UTC),
+        )
+        return IssuedToken(token=token, claims=claims)
+
+    def decode(self, token: str) -> TokenClaims:
+        """Check signature, algorithm and expiry, then the payload (API.md §1.3 steps 4-5)."""
+        try:
+            payload = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], options=_DECODE_OPTIONS
+            )
+        except jwt.InvalidTokenError as exc:
+            # Bad signature/algorithm/format, missing `exp`, non-string `sub` (PyJWT checks it).
+            raise AuthenticationFailed(INVALID_TOKEN) from exc
+        expires_at = self._unexpired(payload.get("exp"))
+        username = payload.get("sub")
+        # Only now, so an expired token says "expired" whatever its payload (§1.3 order).
+        if not isinstance(username, str) or not username:
+            raise AuthenticationFailed(INVALID_PAYLOAD)
+        return TokenClaims(
+            username=username,
+            token_version=_token_version(payload.get("ver")),
+            jti=_jti(payload.get("jti")),
+            expires_at=expires_at,
+        )
+
+    def _unexpired(self, exp: Any) -> datetime:
+        # bool is an int subclass; `"exp": true` is not a time.
+        if isinstance(exp, bool) or not isinstance(exp, int | float):
+            raise AuthenticationFailed(INVALID_TOKEN)
+        try:
+            expires_at = datetime.fromtimestamp(exp, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise AuthenticationFailed(INVALID_TOKEN) from exc
+        if expires_at <= self._clock.now():
+            raise AuthenticationFailed(INVALID_TOKEN)
+        return expires_at
+
+
+def _token_version(ver: Any) -> int:
+    if ver is None:  # issued by the original FAROS, before token versions existed
+        return 0
+    if isinstance(ver, bool) or not isinstance(ver, int):
+        raise AuthenticationFailed(INVALID_PAYLOAD)
+    return ver
+
+
+def _jti(jti: Any) -> str:
+    # PyJWT already rejects a non-string jti; a missing one (original FAROS) reads as "".
+    return jti if isinstance(jti, str) else ""
