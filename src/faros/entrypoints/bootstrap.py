@@ -1,0 +1,174 @@
+"""The composition root: settings in, adapters built, use cases wired, resources released.
+
+This is the only module that knows every adapter. Everything it builds is owned by a
+`Container`, whose `aclose()` releases pools and clients in reverse order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from faros.adapters.localfs.storage import LocalBlobStorage
+from faros.adapters.memory.cache import MemoryCache
+from faros.adapters.memory.rate_limiter import MemoryRateLimiter
+from faros.adapters.postgres.engine import create_engine
+from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
+from faros.adapters.security.jwt_issuer import JwtTokenIssuer
+from faros.adapters.system_clock import SystemClock
+from faros.domain.services.accounts import AccountService
+from faros.domain.services.activity import ActivityService
+from faros.domain.services.comments import CommentService
+from faros.domain.services.delivery import OutboxProcessor
+from faros.domain.services.files import FileService
+from faros.domain.services.notifications import NotificationService
+from faros.domain.services.sharing import SharingService
+from faros.domain.services.tasks import TaskService
+from faros.entrypoints.settings import Settings
+from faros.ports.blob_storage import BlobStorage
+from faros.ports.cache import Cache
+from faros.ports.clock import Clock
+from faros.ports.email_sender import EmailSender
+from faros.ports.password_hasher import PasswordHasher
+from faros.ports.rate_limiter import RateLimiter
+
+logger = logging.getLogger("faros.bootstrap")
+
+
+@dataclass(slots=True)
+class Container:
+    settings: Settings
+    clock: Clock
+    accounts: AccountService
+    tasks: TaskService
+    sharing: SharingService
+    comments: CommentService
+    files: FileService
+    notifications: NotificationService
+    activity: ActivityService
+    outbox: OutboxProcessor
+    rate_limiter: RateLimiter
+    database_ping: Callable[[], Awaitable[bool]]
+    redis_ping: Callable[[], Awaitable[bool]] | None
+    _resources: AsyncExitStack
+
+    async def aclose(self) -> None:
+        await self._resources.aclose()
+
+
+def _storage(settings: Settings, stack: AsyncExitStack) -> BlobStorage:
+    if settings.storage == "s3":
+        from faros.adapters.s3.storage import S3BlobStorage
+
+        assert settings.s3_bucket is not None  # enforced by load_settings  # noqa: S101
+        s3 = S3BlobStorage(
+            settings.s3_bucket, settings.s3_region, endpoint_url=settings.s3_endpoint_url
+        )
+        stack.push_async_callback(s3.close)
+        return s3
+    return LocalBlobStorage(settings.upload_dir)
+
+
+def _email(settings: Settings, stack: AsyncExitStack) -> EmailSender:
+    sender = settings.email_from
+    if settings.email_provider == "smtp":
+        from faros.adapters.email.smtp import SmtpEmailSender
+
+        return SmtpEmailSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            sender,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls,
+        )
+    if settings.email_provider == "resend":
+        from faros.adapters.email.resend import ResendEmailSender
+
+        assert settings.resend_api_key is not None  # enforced by load_settings  # noqa: S101
+        resend = ResendEmailSender(
+            settings.resend_api_key, sender, base_url=settings.resend_base_url
+        )
+        stack.push_async_callback(resend.aclose)
+        return resend
+    if settings.email_provider == "ses":
+        from faros.adapters.email.ses import SesEmailSender
+
+        ses = SesEmailSender(
+            sender, region=settings.ses_region, endpoint_url=settings.ses_endpoint_url
+        )
+        stack.push_async_callback(ses.close)
+        return ses
+    from faros.adapters.email.outbox_dir import OutboxDirEmailSender
+
+    return OutboxDirEmailSender(settings.outbox_dir, sender)
+
+
+def _cache_and_limiter(
+    settings: Settings, stack: AsyncExitStack
+) -> tuple[Cache, RateLimiter, Callable[[], Awaitable[bool]] | None]:
+    if settings.redis_url:
+        from faros.adapters.redis.cache import RedisCache
+        from faros.adapters.redis.rate_limiter import RedisRateLimiter
+
+        cache = RedisCache(settings.redis_url)
+        limiter = RedisRateLimiter(settings.redis_url)
+        stack.push_async_callback(cache.aclose)
+        stack.push_async_callback(limiter.aclose)
+        return cache, limiter, cache.ping
+    return MemoryCache(), MemoryRateLimiter(), None
+
+
+def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
+    async def ping() -> bool:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "unreachable" to a health probe
+            return False
+        return True
+
+    return ping
+
+
+def build_container(
+    settings: Settings,
+    *,
+    database_url: str,
+    hasher: PasswordHasher | None = None,
+    clock: Clock | None = None,
+    pool_size: int = 10,
+) -> Container:
+    """Wire every adapter for `settings`; `database_url` is resolved by the caller."""
+    stack = AsyncExitStack()
+    clock = clock or SystemClock()
+    engine = create_engine(database_url, pool_size=pool_size)
+    stack.push_async_callback(engine.dispose)
+    uow = PostgresUnitOfWorkFactory(engine)
+    storage = _storage(settings, stack)
+    email = _email(settings, stack)
+    cache, limiter, redis_ping = _cache_and_limiter(settings, stack)
+    tokens = JwtTokenIssuer(settings.secret_key, settings.access_token_minutes, clock)
+    frontend = settings.frontend_url
+    return Container(
+        settings=settings,
+        clock=clock,
+        accounts=AccountService(uow, hasher or Argon2PasswordHasher(), tokens, clock, frontend),
+        tasks=TaskService(uow, clock, cache, frontend),
+        sharing=SharingService(uow, clock, cache, frontend),
+        comments=CommentService(uow, clock, cache, frontend),
+        files=FileService(uow, clock, storage),
+        notifications=NotificationService(uow, clock, frontend),
+        activity=ActivityService(uow),
+        outbox=OutboxProcessor(uow, clock, email, storage),
+        rate_limiter=limiter,
+        database_ping=_ping(engine),
+        redis_ping=redis_ping,
+        _resources=stack,
+    )

@@ -1,0 +1,109 @@
+"""The Litestar application: routes, error mapping, CORS/CSRF, logging, lifespan wiring.
+
+`create_app()` is what `faros serve` hands to uvicorn (as a factory, once per worker process).
+Tests pass their own settings and database URL; nothing here special-cases them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from faros import __version__
+from faros.entrypoints.background import BackgroundJobs
+from faros.entrypoints.bootstrap import Container, build_container
+from faros.entrypoints.http.controllers import (
+    activity,
+    auth,
+    comments,
+    files,
+    meta,
+    notifications,
+    sharing,
+    tasks,
+    users,
+)
+from faros.entrypoints.http.errors import exception_handlers
+from faros.entrypoints.http.request_log import install_request_log
+from faros.entrypoints.http.security import (
+    cors_config,
+    csrf_middleware,
+    install_preflight_status,
+)
+from faros.entrypoints.http.validation import ValidationPlugin
+from faros.entrypoints.settings import Settings, load_settings
+from faros.ports.password_hasher import PasswordHasher
+
+logger = logging.getLogger("faros.app")
+
+ROUTERS = [
+    meta.router,
+    auth.router,
+    tasks.router,
+    sharing.router,
+    comments.router,
+    files.router,
+    notifications.protected,
+    notifications.public,
+    activity.router,
+    users.protected,
+    users.public,
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    hasher: PasswordHasher | None = None,
+) -> Litestar:
+    """Build the app; the container (pools, clients, background jobs) lives in its lifespan."""
+    settings = settings or load_settings()
+    url = database_url or settings.database_url
+    if url is None:
+        raise RuntimeError(
+            "No database configured: start FAROS with `faros serve` (which starts the embedded "
+            "PostgreSQL) or set FAROS_DATABASE_URL."
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        container: Container = build_container(settings, database_url=url, hasher=hasher)
+        app.state.container = container
+        jobs = BackgroundJobs(container.outbox, container.notifications)
+        if settings.outbox_worker:
+            jobs.start()
+        try:
+            yield
+        finally:
+            await jobs.stop()
+            await container.aclose()
+
+    app = Litestar(
+        route_handlers=ROUTERS,
+        lifespan=[lifespan],
+        exception_handlers=exception_handlers(),
+        cors_config=cors_config(settings.cors_origins),
+        middleware=[csrf_middleware(settings.cors_origins, settings.cookie_name)],
+        plugins=[ValidationPlugin()],
+        # Logging is configured once by the CLI; Litestar must not replace the root handler.
+        logging_config=None,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="FAROS",
+            version=__version__,
+            description="Task management API: tasks, sharing, comments, files, activity.",
+            path="/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+        ),
+        debug=False,
+    )
+    # Outside Litestar's middleware stack, so 404s, 405s and preflights are logged too.
+    install_preflight_status(app)
+    install_request_log(app)
+    return app

@@ -1,0 +1,57 @@
+"""Public service routes: `/`, `/health`, `/version`, `/favicon.ico`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, get
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_503_SERVICE_UNAVAILABLE
+
+from faros import __version__
+from faros.entrypoints.http.deps import container_of
+from faros.entrypoints.http.schemas import HealthOut, RootOut, VersionOut
+
+
+@get("/")
+async def root() -> RootOut:
+    return RootOut("Task Manager API", "running")
+
+
+@get("/favicon.ico", status_code=HTTP_204_NO_CONTENT, include_in_schema=False)
+async def favicon() -> None:
+    return None
+
+
+@get("/health", cache=False)
+async def health(request: Request[Any, Any, Any]) -> Response[HealthOut]:
+    """D6: 200 when the database answers, 503 when it does not; Redis is reported, not required."""
+    container = container_of(request)
+    database_up = await container.database_ping()
+    if container.redis_ping is None:
+        redis = "disabled"
+    else:
+        redis = "connected" if await container.redis_ping() else "disconnected"
+    if database_up:
+        return Response(HealthOut("healthy", "connected", redis), status_code=HTTP_200_OK)
+    return Response(
+        HealthOut("unhealthy", "disconnected", redis), status_code=HTTP_503_SERVICE_UNAVAILABLE
+    )
+
+
+@get("/version")
+async def version(request: Request[Any, Any, Any]) -> VersionOut:
+    return VersionOut(__version__, container_of(request).settings.environment)
+
+
+@get("/openapi.json", include_in_schema=False)
+async def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The schema at the conventional path too (Litestar serves it under /docs as well)."""
+    document: dict[str, Any] = request.app.openapi_schema.to_schema()
+    return document
+
+
+router = Router(
+    path="/",
+    route_handlers=[root, favicon, health, version, openapi_document],
+    tags=["service"],
+)

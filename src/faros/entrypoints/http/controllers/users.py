@@ -1,0 +1,81 @@
+"""`/users`: profile, password change, search, avatars."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, get, patch, post
+from litestar.response import Stream
+from litestar.status_codes import HTTP_200_OK
+
+from faros.entrypoints.http.deps import authenticated, caller, container_of, set_auth_cookie
+from faros.entrypoints.http.io import read_body, read_query, user_id_of
+from faros.entrypoints.http.schemas import (
+    AvatarOut,
+    ChangePasswordIn,
+    MessageOut,
+    UserProfileOut,
+    UserRefOut,
+    UserSearchQuery,
+    out,
+    out_list,
+)
+from faros.entrypoints.http.uploads import single_file_part
+from faros.entrypoints.http.validation import IntPath
+
+
+@get("/me")
+async def profile(request: Request[Any, Any, Any]) -> UserProfileOut:
+    return out(caller(request), UserProfileOut)
+
+
+@patch("/me/change-password", body=ChangePasswordIn)
+async def change_password(request: Request[Any, Any, Any]) -> Response[MessageOut]:
+    data = await read_body(request, ChangePasswordIn)
+    issued = await container_of(request).accounts.change_password(
+        caller(request), data.current_password, data.new_password
+    )
+    response = Response(MessageOut("Password changed successfully"))
+    # Older tokens are void now (D3); the cookie client keeps its session with a fresh one.
+    set_auth_cookie(request, response, issued.token)
+    return response
+
+
+@get("/search", query=UserSearchQuery)
+async def search_users(request: Request[Any, Any, Any]) -> list[UserRefOut]:
+    params = read_query(request, UserSearchQuery)
+    found = await container_of(request).accounts.search(caller(request), params.query, params.limit)
+    return out_list(found, UserRefOut)
+
+
+@post("/me/avatar", status_code=HTTP_200_OK, request_max_body_size=6 * 1024 * 1024)
+async def upload_avatar(request: Request[Any, Any, Any]) -> AvatarOut:
+    async with single_file_part(request) as part:
+        url = await container_of(request).files.upload_avatar(
+            caller(request), part.filename, part.content_type, part.chunks
+        )
+    return AvatarOut(url)
+
+
+@get("/{user_id:str}/{segment:str}", include_in_schema=True)
+async def avatar(request: Request[Any, Any, Any], user_id: IntPath, segment: str) -> Stream:
+    files = container_of(request).files
+    content_type, size, chunks = await files.open_avatar(user_id_of(user_id), segment)
+    return Stream(
+        chunks,
+        media_type=content_type,
+        headers={
+            "Content-Length": str(size),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "public, max-age=60",
+        },
+    )
+
+
+protected = Router(
+    path="/users",
+    route_handlers=[profile, change_password, search_users, upload_avatar],
+    guards=[authenticated],
+    tags=["users"],
+)
+public = Router(path="/users", route_handlers=[avatar], tags=["users"])

@@ -1,0 +1,205 @@
+"""One structured log line per request, with a request id (ARCHITECTURE.md: logging).
+
+`RequestLogMiddleware` is pure ASGI. Install it outermost so it also sees 404/405s, CORS
+preflights and 500s: either `install_request_log(app)` (wraps the Litestar app's ASGI
+handler, inside `Litestar.__call__`) or serve `RequestLogMiddleware(app)`.
+
+* The request id is the incoming `X-Request-ID` when it is a short safe token, else a new
+  random one; it is echoed as `X-Request-ID` and kept in `scope["state"]["request_id"]`.
+* The line carries method, path (never the query string: it can hold reset or verification
+  tokens), status, duration in ms, request id and the user id when the app put one in
+  `scope["state"]["user_id"]` or `scope["user"].id`. Headers, cookies and bodies are never
+  logged.
+
+`configure_logging(fmt, level)` sets up the root logger once for the process, as JSON lines
+(production) or a console format (development).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import msgspec
+from litestar.enums import ScopeType
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "ConsoleFormatter",
+    "JsonFormatter",
+    "RequestLogMiddleware",
+    "configure_logging",
+    "install_request_log",
+]
+
+REQUEST_ID_HEADER: Final = "x-request-id"
+_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
+_SAFE_ID: Final = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+logger = logging.getLogger("faros.request")
+
+
+def _user_id(scope: Scope) -> Any:
+    state = scope.get("state")
+    if state and (user_id := state.get("user_id")) is not None:
+        return user_id
+    user = scope.get("user")
+    return getattr(user, "id", None) if user is not None else None
+
+
+def _printable(path: str) -> str:
+    # Paths are percent-decoded: a %0A must not start a forged line in console logs.
+    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
+
+
+class RequestLogMiddleware:
+    def __init__(self, app: ASGIApp, *, log: logging.Logger | None = None) -> None:
+        self.app = app
+        self.log = log or logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id: bytes | None = None
+        for key, value in scope["headers"]:
+            if key == _HEADER_BYTES:
+                if _SAFE_ID.fullmatch(value):
+                    request_id = value
+                break
+        if request_id is None:
+            request_id = uuid.uuid4().hex.encode()
+        request_id_text = request_id.decode("ascii")
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id_text
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers") or ())
+                headers.append((_HEADER_BYTES, request_id))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.log.isEnabledFor(logging.INFO):
+                duration = round((time.perf_counter() - started) * 1000, 2)
+                method = scope["method"]
+                path = _printable(scope["path"])
+                user_id = _user_id(scope)
+                self.log.info(
+                    "%s %s %s %.2fms",
+                    method,
+                    path,
+                    status,
+                    duration,
+                    extra={
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "duration_ms": duration,
+                        "request_id": request_id_text,
+                        "user_id": user_id,
+                    },
+                )
+
+
+def install_request_log(app: Litestar, *, log: logging.Logger | None = None) -> None:
+    """Wrap the app's ASGI handler, outside CORS and the exception middleware."""
+    app.asgi_handler = RequestLogMiddleware(app.asgi_handler, log=log)
+
+
+# --- Formatting -------------------------------------------------------------------------------
+
+_RECORD_FIELDS: Final = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+)
+_CONTEXT_KEYS: Final = ("request_id", "user_id")
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS}
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    moment = dt.datetime.fromtimestamp(record.created, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg, the record's extras, exc."""
+
+    _encoder = msgspec.json.Encoder(enc_hook=str)
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        entry.update(_extras(record))
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return self._encoder.encode(entry).decode("utf-8")
+
+
+class ConsoleFormatter(logging.Formatter):
+    """`time LEVEL logger message rid=… uid=…` plus the traceback, for humans."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-5s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        context = " ".join(
+            f"{short}={value}"
+            for key, short in zip(_CONTEXT_KEYS, ("rid", "uid"), strict=True)
+            if (value := getattr(record, key, None)) is not None
+        )
+        if not context:
+            return text
+        head, newline, tail = text.partition("\n")
+        return f"{head} {context}{newline}{tail}"
+
+
+class _FarosHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler we installed, so configuring twice replaces it."""
+
+
+def configure_logging(fmt: Literal["json", "console"], level: int | str = logging.INFO) -> None:
+    """Route every logger (ours, Litestar's, uvicorn's errors) to one stderr handler.
+
+    uvicorn's access log is silenced: the request log replaces it (start uvicorn with
+    `log_config=None` so it does not install its own handlers over these).
+    """
+    handler = _FarosHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    root = logging.getLogger()
+    for existing in [h for h in root.handlers if isinstance(h, _FarosHandler)]:
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "litestar"):
+        named = logging.getLogger(name)
+        named.handlers.clear()
+        named.propagate = True
+    logging.getLogger("uvicorn.access").disabled = True

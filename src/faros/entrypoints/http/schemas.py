@@ -1,0 +1,351 @@
+"""The wire shapes (API.md §2 and §3): request bodies, query sets and responses.
+
+Requests are validated by `validation.py` from these declarations (`strip` trims before the
+length checks, D8); responses are encoded by msgspec in the field order the contract lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+_T = TypeVar("_T")
+Priority = Literal["low", "medium", "high"]
+SharePermission = Literal["view", "edit"]
+SortField = Literal["id", "title", "priority", "completed", "created_at", "due_date"]
+SortOrder = Literal["asc", "desc"]
+
+STRIP = {"strip": True}
+Title = Annotated[str, Meta(min_length=1, max_length=200, extra=STRIP)]
+Description = Annotated[str, Meta(max_length=1000, extra=STRIP)]
+# Limits the original lacked: a tag is a short label, and a task has a bounded number of them.
+Tag = Annotated[str, Meta(max_length=50, extra=STRIP)]
+Tags = Annotated[list[Tag], Meta(max_length=100)]
+Password = Annotated[str, Meta(min_length=8, max_length=100)]
+Content = Annotated[str, Meta(min_length=1, max_length=1000)]
+ShortText = Annotated[str, Meta(max_length=200)]
+
+
+# --- Requests ---------------------------------------------------------------------------------
+
+
+class RegisterIn(Struct):
+    username: Annotated[str, Meta(min_length=3, max_length=50)]
+    email: Annotated[str, Meta(max_length=100)]
+    password: Password
+
+
+class LoginIn(Struct):
+    username: Annotated[str, Meta(max_length=200)]
+    password: Annotated[str, Meta(max_length=1000)]
+
+
+class PasswordResetRequestIn(Struct):
+    email: ShortText
+
+
+class PasswordResetVerifyIn(Struct):
+    token: ShortText
+    new_password: Password
+
+
+class ChangePasswordIn(Struct):
+    current_password: Annotated[str, Meta(max_length=1000)]
+    new_password: Password
+
+
+class TaskCreateIn(Struct):
+    title: Title
+    description: Description | None = None
+    priority: Priority = "medium"
+    due_date: dt.date | None = None
+    tags: Tags = msgspec.field(default_factory=list)
+    completed: bool = False
+
+
+class TaskUpdateIn(Struct):
+    """Absent keys stay UNSET and are left alone; `null` clears only the nullable fields."""
+
+    title: Title | UnsetType = UNSET
+    description: Description | UnsetType | None = UNSET
+    completed: bool | UnsetType = UNSET
+    priority: Priority | UnsetType = UNSET
+    due_date: dt.date | UnsetType | None = UNSET
+    tags: Tags | UnsetType = UNSET
+
+    def changes(self) -> dict[str, Any]:
+        return {
+            name: value
+            for name in self.__struct_fields__
+            if (value := getattr(self, name)) is not UNSET
+        }
+
+
+class BulkUpdateIn(Struct):
+    task_ids: Annotated[list[int], Meta(min_length=1, max_length=100)]
+    updates: TaskUpdateIn
+
+
+class ShareIn(Struct):
+    shared_with_username: Annotated[str, Meta(max_length=100)]
+    permission: SharePermission = "view"
+
+
+class SharePermissionIn(Struct):
+    permission: SharePermission
+
+
+class CommentIn(Struct):
+    content: Content
+
+
+class PreferencesIn(Struct):
+    email_enabled: bool | UnsetType = UNSET
+    task_shared_with_me: bool | UnsetType = UNSET
+    task_completed: bool | UnsetType = UNSET
+    comment_on_my_task: bool | UnsetType = UNSET
+    task_due_soon: bool | UnsetType = UNSET
+
+    def values(self) -> dict[str, bool]:
+        return {
+            name: value
+            for name in self.__struct_fields__
+            if isinstance(value := getattr(self, name), bool)
+        }
+
+
+class VerifyIn(Struct):
+    token: ShortText
+
+
+# --- Query sets -------------------------------------------------------------------------------
+
+
+class TaskListQuery(Struct):
+    completed: bool | None = None
+    priority: Priority | None = None
+    tags: Annotated[str, Meta(max_length=2000)] | None = None
+    overdue: bool | None = None
+    search: Annotated[str, Meta(max_length=200)] | None = None
+    created_after: dt.date | None = None
+    created_before: dt.date | None = None
+    due_after: dt.date | None = None
+    due_before: dt.date | None = None
+    sort_by: SortField | None = None
+    sort_order: SortOrder = "asc"
+    skip: Annotated[int, Meta(ge=0, le=1_000_000_000)] = 0
+    limit: Annotated[int, Meta(ge=1, le=100)] = 100
+
+
+class ActivityQuery(Struct):
+    resource_type: Annotated[str, Meta(max_length=50)] | None = None
+    action: Annotated[str, Meta(max_length=50)] | None = None
+    start_date: dt.datetime | None = None
+    end_date: dt.datetime | None = None
+    limit: Annotated[int, Meta(ge=1, le=100)] = 50
+    offset: Annotated[int, Meta(ge=0, le=1_000_000_000)] = 0
+
+
+class UserSearchQuery(Struct):
+    query: Annotated[str, Meta(min_length=1, max_length=100)]
+    limit: Annotated[int, Meta(ge=1, le=50)] = 10
+
+
+class VerifyQuery(Struct):
+    token: ShortText
+
+
+# --- Responses --------------------------------------------------------------------------------
+
+
+class MessageOut(Struct):
+    message: str
+
+
+class RootOut(Struct):
+    message: str
+    status: str
+
+
+class HealthOut(Struct):
+    status: str
+    database: str
+    redis: str
+
+
+class VersionOut(Struct):
+    version: str
+    environment: str
+
+
+class UserCreatedOut(Struct):
+    id: int
+    username: str
+    email: str
+    created_at: dt.datetime
+
+
+class TokenOut(Struct):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+class UserProfileOut(Struct):
+    id: int
+    username: str
+    email: str
+    avatar_url: str | None
+    email_verified: bool
+    created_at: dt.datetime
+
+
+class UserRefOut(Struct):
+    id: int
+    username: str
+
+
+class AvatarOut(Struct):
+    avatar_url: str
+
+
+class CommentOut(Struct):
+    id: int
+    task_id: int
+    user_id: int
+    content: str
+    created_at: dt.datetime
+    updated_at: dt.datetime | None
+    username: str | None
+
+
+class TaskOut(Struct):
+    id: int
+    title: str
+    description: str | None
+    completed: bool
+    priority: Priority
+    created_at: dt.datetime
+    due_date: dt.date | None
+    tags: list[str]
+    user_id: int
+    comments: list[CommentOut]
+    share_count: int
+
+
+class TaskPageOut(Struct):
+    tasks: list[TaskOut]
+    total: int
+    page: int
+    pages: int
+
+
+class SharedTaskOut(Struct):
+    task: TaskOut
+    permission: SharePermission
+    is_owner: bool
+    owner_username: str
+
+
+class TaskStatsOut(Struct):
+    total: int
+    completed: int
+    incomplete: int
+    by_priority: dict[str, int]
+    by_tag: dict[str, int]
+    overdue: int
+    tasks_shared: int
+    comments_posted: int
+
+
+class ShareOut(Struct):
+    id: int
+    task_id: int
+    shared_with_user_id: int
+    shared_with_username: str
+    permission: SharePermission
+    shared_at: dt.datetime
+
+
+class FileUploadedOut(Struct):
+    id: int
+    task_id: int
+    original_filename: str
+    file_size: int
+    content_type: str | None
+    uploaded_at: dt.datetime
+
+
+class FileInfoOut(Struct):
+    id: int
+    original_filename: str
+    file_size: int
+    content_type: str | None
+    uploaded_at: dt.datetime
+
+
+class PreferencesOut(Struct):
+    user_id: int
+    email_verified: bool
+    email_enabled: bool
+    task_shared_with_me: bool
+    task_completed: bool
+    comment_on_my_task: bool
+    task_due_soon: bool
+    updated_at: dt.datetime | None
+
+
+class SubscribeOut(Struct):
+    message: str
+    email: str
+
+
+class SendVerificationOut(Struct):
+    message: str
+    email: str
+    expires_in: str
+
+
+class VerifyOut(Struct):
+    message: str
+    username: str
+
+
+class ActivityOut(Struct):
+    id: int
+    user_id: int
+    action: str
+    resource_type: str
+    resource_id: int
+    details: dict[str, Any] | None
+    created_at: dt.datetime
+    username: str | None
+
+
+class TimelineEntryOut(Struct):
+    id: int
+    user_id: int
+    action: str
+    resource_type: str
+    resource_id: int
+    details: dict[str, Any] | None
+    created_at: dt.datetime
+    username: str | None
+    summary: str
+
+
+class ActivityStatsOut(Struct):
+    total_activities: int
+    by_action: dict[str, int]
+    by_resource: dict[str, int]
+
+
+def out(value: object, shape: type[_T]) -> _T:
+    """Copy a domain object into its wire struct (fast: msgspec reads the attributes in C)."""
+    return msgspec.convert(value, shape, from_attributes=True)
+
+
+def out_list(values: list[Any], shape: type[_T]) -> list[_T]:
+    return msgspec.convert(values, list[shape], from_attributes=True)  # type: ignore[valid-type]
