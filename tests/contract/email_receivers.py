@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 import aioboto3
-import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
@@ -299,21 +298,24 @@ async def verify_ses_identity(endpoint_url: str, address: str, region: str) -> N
 
 
 class SesInbox:
-    """Reads mail back from ``/moto-api/data.json``, the model dump behind moto's dashboard.
+    """Reads what the moto server accepted straight from its SES backend.
 
-    It is reachable over HTTP, so it works whether moto runs in this process or elsewhere.
+    `ThreadedMotoServer` runs in the test process, so its backends are this process's. (Its
+    `/moto-api/data.json` dump is not usable: it fails with 500 once the S3 tests, which share
+    the server, have left multipart uploads behind.)
     """
 
-    def __init__(self, endpoint_url: str) -> None:
+    def __init__(self, endpoint_url: str, region: str) -> None:
         self.endpoint_url = endpoint_url
+        self.region = region
 
     async def messages_to(self, address: str) -> list[Delivered]:
-        async with httpx.AsyncClient(base_url=self.endpoint_url) as client:
-            response = await client.get("/moto-api/data.json")
-        response.raise_for_status()
-        stored = response.json().get("ses", {}).get("RawMessage", [])
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        stored = ses_backends[DEFAULT_ACCOUNT_ID][self.region].sent_messages
         return [
-            parse_mime(entry["raw_data"].encode())
+            parse_mime(entry.raw_data.encode())
             for entry in stored
-            if address in entry["destinations"]
+            if any(address in destination for destination in entry.destinations)
         ]

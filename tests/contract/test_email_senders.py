@@ -94,7 +94,7 @@ def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Inbox:
     if kind == "resend":
         resend: ResendInbox = request.getfixturevalue("resend_inbox")
         return resend
-    return SesInbox(request.getfixturevalue("ses_endpoint_url"))
+    return SesInbox(request.getfixturevalue("ses_endpoint_url"), REGION)
 
 
 @pytest.fixture

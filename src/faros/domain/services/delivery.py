@@ -50,7 +50,8 @@ class OutboxProcessor:
             for message in batch:
                 try:
                     await self._deliver(message)
-                except Exception as error:
+                # Whatever a provider or storage raises, the message is retried later.
+                except Exception as error:  # noqa: BLE001
                     await self._record_failure(uow, message, error)
                 else:
                     await uow.outbox.mark_done(message.id, self._clock.now())
