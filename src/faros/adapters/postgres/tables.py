@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -180,7 +181,7 @@ activity_logs = Table(
     Column("resource_id", Integer, nullable=False),
     # The task an entry is about; no foreign key, so the history outlives the task.
     Column("task_id", Integer, nullable=True),
-    Column("details", JSONB, nullable=True),
+    Column("details", JSON, nullable=True),  # JSON keeps the key order of §4
     _timestamp("created_at"),
     Index("ix_activity_logs_user_id", "user_id"),
     Index("ix_activity_logs_created_at", "created_at"),

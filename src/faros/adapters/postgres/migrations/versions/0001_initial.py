@@ -188,7 +188,7 @@ def upgrade() -> None:
         sa.Column("resource_type", sa.String(50), nullable=False),
         sa.Column("resource_id", sa.Integer, nullable=False),
         sa.Column("task_id", sa.Integer, nullable=True),
-        sa.Column("details", postgresql.JSONB, nullable=True),
+        sa.Column("details", sa.JSON, nullable=True),
         sa.Column("created_at", TIMESTAMPTZ, nullable=False, server_default=NOW),
         sa.PrimaryKeyConstraint("id", name="pk_activity_logs"),
         _fk("activity_logs", "user_id", "users"),
