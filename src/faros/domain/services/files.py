@@ -12,6 +12,7 @@ from faros.domain.files import (
     AVATAR_EXTENSIONS,
     MAX_AVATAR_SIZE,
     MAX_UPLOAD_SIZE,
+    PATH_SEPARATOR_REFUSAL,
     NewStoredFile,
     StoredFile,
     allowed_extensions_text,
@@ -20,6 +21,8 @@ from faros.domain.files import (
     avatar_key,
     avatar_url,
     extension_of,
+    is_plain_extension,
+    names_a_path,
     parse_avatar_segment,
 )
 from faros.domain.permissions import AccessLevel
@@ -31,8 +34,12 @@ from faros.ports.clock import Clock
 from faros.ports.unit_of_work import UnitOfWorkFactory
 
 STORAGE_DOWN = "File storage is unavailable, please try again later"
-_IMAGE_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
-                     "image/webp": ".webp"}
+_IMAGE_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
 
 
 class FileService:
@@ -41,9 +48,7 @@ class FileService:
         self._clock = clock
         self._storage = storage
 
-    async def _store(
-        self, key: str, chunks: AsyncIterator[bytes], content_type: str | None
-    ) -> int:
+    async def _store(self, key: str, chunks: AsyncIterator[bytes], content_type: str | None) -> int:
         try:
             return await self._storage.put(key, chunks, content_type or "application/octet-stream")
         except BlobStorageError as error:
@@ -65,6 +70,8 @@ class FileService:
     ) -> StoredFile:
         async with self._uow() as uow:
             await load_task(uow, task_id, caller.id, AccessLevel.EDIT)
+        if names_a_path(filename):
+            raise Invalid(PATH_SEPARATOR_REFUSAL)
         extension = extension_of(filename)
         if extension not in ALLOWED_EXTENSIONS:
             raise Invalid(
@@ -137,17 +144,28 @@ class FileService:
         await self._store(key, checked, declared)
         url = avatar_url(caller.id, extension)
         now = self._clock.now()
-        async with self._uow() as uow:
-            user = await uow.users.get(caller.id)
-            if user is None:
-                raise AuthenticationFailed("User not found")
-            previous = user.avatar_url
-            user.avatar_url = url
-            await uow.users.update(user)
-            if previous and previous != url:
-                old_extension = previous.rsplit("/avatar", 1)[-1]
-                await uow.outbox.add(outbox.delete_blob(avatar_key(caller.id, old_extension)), now)
-            await uow.commit()
+        # Whether the stored object is (also) what the row already points to.
+        in_use = False
+        try:
+            async with self._uow() as uow:
+                user = await uow.users.get(caller.id)
+                if user is None:
+                    raise AuthenticationFailed("User not found")
+                previous = user.avatar_url
+                in_use = previous == url
+                user.avatar_url = url
+                await uow.users.update(user)
+                if previous and not in_use:
+                    old_extension = previous.rsplit("/avatar", 1)[-1]
+                    old_key = avatar_key(caller.id, old_extension)
+                    await uow.outbox.add(outbox.delete_blob(old_key), now)
+                await uow.commit()
+        except BaseException:
+            # Under a new key nothing would ever point at the object; under the current one
+            # it has replaced the old picture in place, which the row still names correctly.
+            if not in_use:
+                await self._discard(key)
+            raise
         return url
 
     async def open_avatar(
@@ -159,7 +177,7 @@ class FileService:
             raise NotFound("Not Found")
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
-        if user is None or not user.avatar_url:
+        if user is None or not user.avatar_url or not is_plain_extension(extension):
             raise NotFound("Avatar not found")
         key = avatar_key(user_id, "." + extension.lower())
         try:

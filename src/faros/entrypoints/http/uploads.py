@@ -5,6 +5,10 @@ chunk, to python-multipart's push parser and hand the `file` part's bytes on as 
 The domain reads that stream once, so a 10 MiB cap is enforced while the client is sending.
 The first part named `file` is used (the original used the last one; streaming cannot know
 whether another follows, and no client sends two).
+
+Routes bound their bodies at the file cap plus `MULTIPART_SLACK`, so a body announced larger is
+refused before a byte is read; that refusal carries the domain's "File too large" answer, since
+the only part clients send is the file.
 """
 
 from __future__ import annotations
@@ -15,9 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from faros.domain.errors import Invalid
+from faros.domain.services.uploads import too_large_message
 from faros.entrypoints.http.validation import RequestValidationError
+
+# Room for the part headers (a long file name) and the boundaries around the file's bytes.
+MULTIPART_SLACK = 64 * 1024
 
 _MISSING_FILE: dict[str, Any] = {
     "type": "missing",
@@ -90,8 +101,15 @@ def _boundary(request: Request[Any, Any, Any]) -> bytes | None:
     return options.get(b"boundary") or None
 
 
+def body_limit(max_file_size: int) -> int:
+    """`request_max_body_size` for a route whose file may have `max_file_size` bytes."""
+    return max_file_size + MULTIPART_SLACK
+
+
 @asynccontextmanager
-async def single_file_part(request: Request[Any, Any, Any]) -> AsyncIterator[FilePart]:
+async def single_file_part(
+    request: Request[Any, Any, Any], max_file_size: int
+) -> AsyncIterator[FilePart]:
     """Yield the upload's `file` part; 422 in the contract's shape when there is none."""
     boundary = _boundary(request)
     if boundary is None:
@@ -120,6 +138,9 @@ async def single_file_part(request: Request[Any, Any, Any]) -> AsyncIterator[Fil
             )
             return
         raise RequestValidationError([_MISSING_FILE])
+    except RequestEntityTooLarge as error:
+        # Raised by the body stream, here or while the caller reads the part.
+        raise Invalid(too_large_message(max_file_size)) from error
     finally:
         await events.aclose()
 
@@ -141,3 +162,6 @@ async def _part_bytes(
             yield value
         elif kind == "end":
             return
+    # The body ended inside the part: a truncated file must not be stored as if whole. The
+    # app answers python-multipart's parse errors with a 422, and the storage write is undone.
+    raise MultipartParseError("The file part ends without its closing boundary")

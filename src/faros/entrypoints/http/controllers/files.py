@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Router, delete, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from faros.domain.files import MAX_UPLOAD_SIZE
 from faros.entrypoints.http.deps import authenticated, caller, container_of, limit_by_user
 from faros.entrypoints.http.io import file_id_of, task_id_of
 from faros.entrypoints.http.schemas import FileInfoOut, FileUploadedOut, out, out_list
-from faros.entrypoints.http.uploads import single_file_part
+from faros.entrypoints.http.uploads import body_limit, single_file_part
 from faros.entrypoints.http.validation import IntPath
 from faros.ports.rate_limiter import RateLimit
 
 # D18: per user, not per task, so spreading uploads over tasks does not lift the cap.
 UPLOAD_LIMIT = RateLimit(20, 3600)
-# Past the 10 MiB file cap the domain refuses the stream; this only bounds runaway bodies.
-UPLOAD_BODY_LIMIT = 64 * 1024 * 1024
 
 
 def content_disposition(filename: str) -> str:
@@ -29,13 +30,54 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename*=utf-8''{quote(filename, safe='')}"
 
 
+async def _close(chunks: AsyncIterator[bytes]) -> None:
+    aclose = getattr(chunks, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+async def _relay(chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        # Also reached when reading fails half-way, which ends the response with an error.
+        await _close(chunks)
+
+
+async def _release(relay: AsyncGenerator[bytes, None], chunks: AsyncIterator[bytes]) -> None:
+    await relay.aclose()
+    # A relay that never started (the client left before the first chunk) has no `finally`.
+    await _close(chunks)
+
+
+def closing_stream(chunks: AsyncIterator[bytes], headers: dict[str, str]) -> Stream:
+    """Stream a stored object and release it (open file, S3 connection) however the response
+    ends. When the client disconnects, Litestar cancels the sending task and drops the iterator
+    unclosed, so the release would wait for the garbage collector; the background task runs
+    after the body, disconnect included, and closes the relay and the source."""
+    relay = _relay(chunks)
+    return Stream(relay, headers=headers, background=BackgroundTask(_release, relay, chunks))
+
+
+def served_type(declared: str | None) -> str:
+    """The stored type verbatim (§7.2); text without a charset is sent as UTF-8, which the
+    upload check read it as. Set as a header because Litestar's `media_type` appends a charset
+    to every `text/` type, doubling one the client declared."""
+    if not declared:
+        return "application/octet-stream"
+    if declared.lower().startswith("text/") and "charset=" not in declared.lower():
+        return f"{declared}; charset=utf-8"
+    return declared
+
+
 @post(
     "/tasks/{task_id:str}/files",
     status_code=HTTP_201_CREATED,
-    request_max_body_size=UPLOAD_BODY_LIMIT,
+    request_max_body_size=body_limit(MAX_UPLOAD_SIZE),
 )
 async def upload_file(request: Request[Any, Any, Any], task_id: IntPath) -> FileUploadedOut:
-    async with single_file_part(request) as part:
+    async with single_file_part(request, MAX_UPLOAD_SIZE) as part:
         number = task_id_of(task_id)
         await limit_by_user(request, UPLOAD_LIMIT, "upload")
         stored = await container_of(request).files.upload(
@@ -54,10 +96,10 @@ async def list_files(request: Request[Any, Any, Any], task_id: IntPath) -> list[
 async def download_file(request: Request[Any, Any, Any], file_id: IntPath) -> Stream:
     files = container_of(request).files
     stored, size, chunks = await files.open(caller(request), file_id_of(file_id))
-    return Stream(
+    return closing_stream(
         chunks,
-        media_type=stored.content_type or "application/octet-stream",
-        headers={
+        {
+            "Content-Type": served_type(stored.content_type),
             "Content-Disposition": content_disposition(stored.original_filename),
             "Content-Length": str(size),
             "X-Content-Type-Options": "nosniff",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, patch, post
+from litestar.params import PathParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
+from faros.domain.files import MAX_AVATAR_SIZE
+from faros.entrypoints.http.controllers.files import closing_stream
 from faros.entrypoints.http.deps import authenticated, caller, container_of, set_auth_cookie
 from faros.entrypoints.http.io import read_body, read_query, user_id_of
 from faros.entrypoints.http.schemas import (
@@ -20,7 +23,7 @@ from faros.entrypoints.http.schemas import (
     out,
     out_list,
 )
-from faros.entrypoints.http.uploads import single_file_part
+from faros.entrypoints.http.uploads import body_limit, single_file_part
 from faros.entrypoints.http.validation import IntPath
 
 
@@ -48,9 +51,9 @@ async def search_users(request: Request[Any, Any, Any]) -> list[UserRefOut]:
     return out_list(found, UserRefOut)
 
 
-@post("/me/avatar", status_code=HTTP_200_OK, request_max_body_size=6 * 1024 * 1024)
+@post("/me/avatar", status_code=HTTP_200_OK, request_max_body_size=body_limit(MAX_AVATAR_SIZE))
 async def upload_avatar(request: Request[Any, Any, Any]) -> AvatarOut:
-    async with single_file_part(request) as part:
+    async with single_file_part(request, MAX_AVATAR_SIZE) as part:
         url = await container_of(request).files.upload_avatar(
             caller(request), part.filename, part.content_type, part.chunks
         )
@@ -58,13 +61,15 @@ async def upload_avatar(request: Request[Any, Any, Any]) -> AvatarOut:
 
 
 @get("/{user_id:str}/{segment:str}", include_in_schema=True)
-async def avatar(request: Request[Any, Any, Any], user_id: IntPath, segment: str) -> Stream:
+async def avatar(
+    request: Request[Any, Any, Any], user_id: IntPath, segment: Annotated[str, PathParameter()]
+) -> Stream:
     files = container_of(request).files
     content_type, size, chunks = await files.open_avatar(user_id_of(user_id), segment)
-    return Stream(
+    return closing_stream(
         chunks,
-        media_type=content_type,
-        headers={
+        {
+            "Content-Type": content_type,
             "Content-Length": str(size),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "public, max-age=60",
