@@ -116,12 +116,28 @@ def _cache_and_limiter(
     if settings.redis_url:
         from faros.adapters.redis.cache import RedisCache
         from faros.adapters.redis.rate_limiter import RedisRateLimiter
+        from faros.adapters.redis.resilience import CircuitBreaker
 
-        cache = RedisCache(settings.redis_url)
-        limiter = RedisRateLimiter(settings.redis_url)
+        # One breaker for both: one server, so one timeout is enough to take both off it.
+        breaker = CircuitBreaker("cache and rate limits")
+        cache = RedisCache(settings.redis_url, breaker=breaker)
+        limiter = RedisRateLimiter(settings.redis_url, breaker=breaker)
         stack.push_async_callback(cache.aclose)
         stack.push_async_callback(limiter.aclose)
         return cache, limiter, cache.ping
+    if settings.workers > 1:
+        from faros.adapters.memory.cache import NullCache
+
+        # Each worker would cache in its own memory, and a mutation served by one worker cannot
+        # invalidate another's copy: stale statistics for up to 300 s. Computing them every time
+        # is correct (D17) and costs one query.
+        logger.warning(
+            "FAROS_WORKERS=%d without FAROS_REDIS_URL: the statistics cache is off (a cache per "
+            "process would serve stale numbers) and each process counts rate limits on its own; "
+            "set FAROS_REDIS_URL to share both",
+            settings.workers,
+        )
+        return NullCache(), MemoryRateLimiter(), None
     return MemoryCache(), MemoryRateLimiter(), None
 
 

@@ -46,3 +46,21 @@ class MemoryCache:
     async def delete(self, *keys: str) -> None:
         for key in keys:
             self._entries.pop(key, None)
+
+
+class NullCache:
+    """`Cache` port that keeps nothing: every read is a miss, so every read is fresh.
+
+    For several server processes without Redis: one `MemoryCache` per process would go on
+    serving a process's cached statistics after a mutation handled by another process (which
+    can only invalidate its own copy), and D17 wants fresh numbers. No cache beats a wrong one.
+    """
+
+    async def get(self, key: str) -> bytes | None:
+        return None
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        return None
+
+    async def delete(self, *keys: str) -> None:
+        return None

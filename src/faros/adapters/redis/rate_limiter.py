@@ -27,7 +27,8 @@ DEFAULT_KEY_PREFIX = "faros:limits"
 class RedisRateLimiter:
     """`RateLimiter` port on `limits`' Redis storage, with an in-memory fallback.
 
-    Instances on the same Redis and `key_prefix` share their counts.
+    Instances on the same Redis and `key_prefix` share their counts. `breaker` may be shared
+    with a `RedisCache` on the same server (see `CircuitBreaker`).
     """
 
     def __init__(
@@ -38,6 +39,7 @@ class RedisRateLimiter:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         connect_timeout_seconds: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
         cooldown_seconds: float = DEFAULT_COOLDOWN_SECONDS,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         timeouts = RedisTimeouts(read=timeout_seconds, connect=connect_timeout_seconds)
         # Our own pool, so the fail-fast options apply (`limits` would build a client with
@@ -49,7 +51,7 @@ class RedisRateLimiter:
         )  # fmt: skip
         self._strategy = FixedWindowRateLimiter(storage)
         self._fallback = MemoryRateLimiter()
-        self._breaker = CircuitBreaker(
+        self._breaker = breaker or CircuitBreaker(
             "rate limits",
             deadline_seconds=timeouts.deadline,
             cooldown_seconds=cooldown_seconds,

@@ -85,6 +85,10 @@ class CircuitBreaker:
 
     Only one probe runs at a time while open, so a hung Redis costs one request one timeout per
     cool-down instead of costing every request. `name` appears in the log lines.
+
+    One breaker may serve several adapters on the same server (the app shares one between the
+    stats cache and the rate limiter): the first timeout then takes both off Redis, so no second
+    request pays a timeout to learn the same thing, and one line is logged per outage.
     """
 
     def __init__(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import logging
 from typing import Any
 
 from litestar import Request, Response
@@ -12,8 +14,10 @@ from litestar.handlers.base import BaseRouteHandler
 from faros.domain.errors import AuthenticationFailed
 from faros.domain.users import User
 from faros.entrypoints.bootstrap import Container
-from faros.entrypoints.http.errors import RateLimitExceeded
+from faros.entrypoints.http.errors import RateLimitExceeded, ratelimit_policy
 from faros.ports.rate_limiter import RateLimit
+
+logger = logging.getLogger("faros.http")
 
 NOT_AUTHENTICATED = "Not authenticated"
 
@@ -61,21 +65,57 @@ def caller(request: Request[Any, Any, Any]) -> User:
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The peer address, or the nearest untrusted hop of X-Forwarded-For behind our proxies."""
+    """The peer address, or the nearest untrusted hop of X-Forwarded-For behind our proxies.
+
+    Only a peer listed in FAROS_TRUSTED_PROXIES (addresses or networks) is believed; anyone
+    else could name any address and get a fresh rate-limit budget per request. The chain is
+    read from the right (each proxy appends the address it saw), skipping our own proxies; a
+    malformed hop ends the walk at the peer rather than trusting what lies beyond it.
+    """
     peer = connection.client.host if connection.client else "unknown"
-    trusted = container_of(connection).settings.trusted_proxies
-    if not trusted or peer not in trusted:
+    trusted = _trusted_networks(container_of(connection).settings.trusted_proxies)
+    if not trusted or not _within(_parsed(peer), trusted):
         return peer
-    forwarded = connection.headers.get("x-forwarded-for", "")
+    # A proxy may add its own header line instead of extending the first one; order is kept.
+    forwarded = ",".join(connection.headers.getall("x-forwarded-for", []))
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
-        if hop in trusted:
-            continue
-        try:
-            return str(ipaddress.ip_address(hop))
-        except ValueError:
+        address = _parsed(hop)
+        if address is None:
             break
+        if not _within(address, trusted):
+            return str(address)
     return peer
+
+
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=4)
+def _trusted_networks(entries: tuple[str, ...]) -> tuple[_Network, ...]:
+    """FAROS_TRUSTED_PROXIES parsed once: `10.0.0.7`, `10.0.0.0/8`, `::1` all work."""
+    networks: list[_Network] = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            logger.warning("FAROS_TRUSTED_PROXIES: %r is not an address or network; ignored", entry)
+    return tuple(networks)
+
+
+def _parsed(text: str) -> _Address | None:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
+    return address
+
+
+def _within(address: _Address | None, networks: tuple[_Network, ...]) -> bool:
+    return address is not None and any(address in network for network in networks)
 
 
 async def enforce_limit(
@@ -90,7 +130,7 @@ async def enforce_limit(
         raise RateLimitExceeded(
             limit.text,
             retry_after=max(1, decision.reset_after_seconds),
-            policy=f'"{bucket}";q={limit.amount};w={limit.per_seconds}',
+            policy=ratelimit_policy(bucket, limit.amount, limit.per_seconds),
             remaining=decision.remaining,
             reset=max(1, decision.reset_after_seconds),
         )
