@@ -36,6 +36,7 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
+from python_multipart.exceptions import ParseError as MultipartBodyError
 
 from faros.domain.errors import (
     AuthenticationFailed,
@@ -180,6 +181,17 @@ def _litestar_validation(_: AnyRequest, exc: ValidationException) -> Response[An
     return validation_response(RequestValidationError(litestar_validation_errors(exc)))
 
 
+MALFORMED_MULTIPART: Final = "Malformed multipart/form-data body"
+
+
+def _malformed_multipart(_: AnyRequest, exc: MultipartBodyError) -> Response[Any]:
+    # The upload parser's own errors (a broken boundary or part header) are bad input, not a
+    # server fault: the upload routes answer them like any unreadable body, with a 422.
+    return validation_response(
+        RequestValidationError([value_error(("body",), MALFORMED_MULTIPART, None)])
+    )
+
+
 # --- Rate limiting (Family D, D18) ------------------------------------------------------------
 
 
@@ -294,6 +306,7 @@ def exception_handlers() -> dict[int | type[Exception], Handler]:
         RequestValidationError: _request_validation,
         RateLimitExceeded: _rate_limit_exceeded,
         ValidationException: _litestar_validation,
+        MultipartBodyError: _malformed_multipart,
         HTTPException: _http_exception,
         Exception: _internal_error,
     }

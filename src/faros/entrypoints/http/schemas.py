@@ -32,9 +32,19 @@ ShortText = Annotated[str, Meta(max_length=200)]
 # --- Requests ---------------------------------------------------------------------------------
 
 
+# The domain checks D11's rules (its own 422 wording); these patterns only document them.
+# Python's `\s` (what the domain's e-mail rule uses) spelled out, as JSON-schema regexes differ.
+_PY_SPACE = (
+    "\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_EMAIL_PART = f"[^@{_PY_SPACE}]+"
+USERNAME_DOC = {"pattern": "^[A-Za-z0-9_.\\-]{3,50}$"}
+EMAIL_DOC = {"pattern": f"^{_EMAIL_PART}@{_EMAIL_PART}\\.{_EMAIL_PART}$"}
+
+
 class RegisterIn(Struct):
-    username: Annotated[str, Meta(min_length=3, max_length=50)]
-    email: Annotated[str, Meta(max_length=100)]
+    username: Annotated[str, Meta(min_length=3, max_length=50, extra_json_schema=USERNAME_DOC)]
+    email: Annotated[str, Meta(max_length=100, extra_json_schema=EMAIL_DOC)]
     password: Password
 
 

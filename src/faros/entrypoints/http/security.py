@@ -18,13 +18,15 @@ it then runs after routing (unknown paths still 404) and before guards and body 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from litestar.config.cors import CORSConfig
 from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
+from litestar.routes import HTTPRoute
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -181,19 +183,28 @@ def csrf_middleware(
 
 
 _REFUSED_PREFLIGHT: Final = b"Disallowed CORS origin"
+_TYPED_PARAMETER: Final = re.compile(r"\{(\w+):[^}]*\}")
 
 
 class PreflightStatus:
-    """Rewrites Litestar's preflight answers to the contract's (200; lower-case refusal text)."""
+    """Rewrites Litestar's preflight answers to the contract's (200; lower-case refusal text).
 
-    def __init__(self, app: ASGIApp) -> None:
+    A plain OPTIONS (not a preflight) gets an `Allow` header listing every method of the path:
+    Litestar's own lists only the methods of the router that first registered the path, so
+    `/notifications/verify` (GET and POST from one router, OPTIONS from the first) said
+    `OPTIONS, POST`.
+    """
+
+    def __init__(self, app: ASGIApp, methods_by_path: Mapping[str, frozenset[str]]) -> None:
         self.app = app
+        self.methods_by_path = methods_by_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["method"] != "OPTIONS" or not any(
-            key == b"access-control-request-method" for key, _ in scope["headers"]
-        ):
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "OPTIONS":
             await self.app(scope, receive, send)
+            return
+        if not any(key == b"access-control-request-method" for key, _ in scope["headers"]):
+            await self.app(scope, receive, self._with_allow(scope, send))
             return
         refused = False
 
@@ -207,8 +218,12 @@ class PreflightStatus:
                     message = {
                         **message,
                         "headers": [
-                            (k, str(len(_REFUSED_PREFLIGHT)).encode() if k == b"content-length"
-                             else v)
+                            (
+                                k,
+                                str(len(_REFUSED_PREFLIGHT)).encode()
+                                if k == b"content-length"
+                                else v,
+                            )
                             for k, v in message.get("headers", [])
                         ],
                     }
@@ -218,6 +233,31 @@ class PreflightStatus:
 
         await self.app(scope, receive, rewrite)
 
+    def _with_allow(self, scope: Scope, send: Send) -> Send:
+        async def rewrite(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                methods = self.methods_by_path.get(str(scope.get("path_template", "")))
+                if methods is not None:
+                    allow = ", ".join(sorted(methods)).encode("latin-1")
+                    message = {
+                        **message,
+                        "headers": [
+                            (k, allow if k.lower() == b"allow" else v)
+                            for k, v in message.get("headers", [])
+                        ],
+                    }
+            await send(message)
+
+        return rewrite
+
 
 def install_preflight_status(app: Litestar) -> None:
-    app.asgi_handler = PreflightStatus(app.asgi_handler)
+    methods: dict[str, set[str]] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            # Litestar's `scope["path_template"]` drops the `:type` of path parameters.
+            template = _TYPED_PARAMETER.sub(r"{\1}", route.path)
+            methods.setdefault(template, set()).update(route.methods)
+    app.asgi_handler = PreflightStatus(
+        app.asgi_handler, {path: frozenset(found) for path, found in methods.items()}
+    )

@@ -44,6 +44,11 @@ the route's 404 instead of a database overflow. (Routes that keep `{x:int}` stil
 Body Content-Type: pass `json_content=is_json_content_type(header)`; a non-JSON body is then
 validated as a plain string and fails the type check, as the original did.
 
+Hostile input: a JSON body must be UTF-8 and nest at most `MAX_JSON_DEPTH` levels (deeper,
+even 100 000 levels, is a 422 `json_invalid`, never a RecursionError); a string holding NUL
+(PostgreSQL text cannot) or an unpaired surrogate (UTF-8 cannot) is a 422 `value_error`, in
+bodies and query strings alike; the 422 echo of such input is made encodable.
+
 Performance: `decode_body` first runs msgspec's strict C decoder with the target type; only
 the `strip` fields are then touched in Python. Only input that fails there (malformed, wrong
 types, lax coercions, post-strip length violations) takes the slow walker, which re-checks
@@ -93,6 +98,7 @@ from litestar.plugins.base import ReceiveRoutePlugin
 from litestar.routes import HTTPRoute
 
 from faros.domain.errors import NotFound, TaskNotFound
+from faros.entrypoints.http.openapi import document_operation, route_key
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Generator
@@ -101,6 +107,7 @@ if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.connection import ASGIConnection
     from litestar.dto.data_structures import DTOFieldDefinition
+    from litestar.handlers import HTTPRouteHandler
     from litestar.handlers.base import BaseRouteHandler
     from litestar.openapi.spec import Reference
     from litestar.routes import BaseRoute
@@ -189,7 +196,33 @@ class RequestValidationError(Exception):
         return describe_error(self.errors[0])
 
     def to_body(self) -> dict[str, Any]:
-        return {"detail": self.detail, "errors": self.errors}
+        # `input` echoes what was sent; a lone surrogate in it could not be encoded as UTF-8.
+        errors = [_encodable(error) for error in self.errors]
+        return {"detail": _encodable(self.detail), "errors": errors}
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+MAX_JSON_DEPTH: Final = 32
+"""No request shape nests deeper than a few levels; deeper bodies are refused outright."""
+
+
+def _encodable(value: Any, depth: int = 0) -> Any:
+    """`value` with lone surrogates written as `\\udXXX` escapes, so it encodes as UTF-8.
+
+    Inputs reach here only after the depth check of `decode_body`, so the recursion is shallow;
+    anything deeper than that is cut off rather than walked.
+    """
+    if isinstance(value, str):
+        if _SURROGATE.search(value) is None:
+            return value
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if depth > MAX_JSON_DEPTH + 8:
+        return None
+    if isinstance(value, dict):
+        return {_encodable(k, depth + 1): _encodable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(item, depth + 1) for item in value]
+    return value
 
 
 # --- Error texts (pydantic v2 wording) ---------------------------------------------------------
@@ -218,6 +251,10 @@ _DATETIME_TYPE = "Input should be a valid datetime"
 _DATE_INEXACT = "Datetimes provided to dates should have zero time - e.g. be exact dates"
 _MODEL_TYPE = "Input should be a valid dictionary or object to extract fields from"
 _FINITE = "Input should be a finite number"
+# PostgreSQL text cannot hold NUL, and UTF-8 cannot hold a lone surrogate (a JSON `\\ud800`
+# escape decodes to one): both would fail in the database as a 500, so they are refused here.
+_NUL_TEXT = "String must not contain NUL characters"
+_SURROGATE_TEXT = "String must not contain unpaired surrogate characters"
 
 _TRUE_WORDS: Final = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE_WORDS: Final = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -374,6 +411,89 @@ def _is_midnight(moment: dt.datetime) -> bool:
     return moment.hour == 0 and moment.minute == 0 and moment.second == 0 and not moment.microsecond
 
 
+# --- What the lax coercions accept, as JSON schema (for the OpenAPI document) -----------------
+#
+# The contract keeps pydantic's lax input rules (§1.7): booleans from 0/1 and words, integers
+# from integer-valued strings and floats, dates and datetimes from unix timestamps. The document
+# says so, so that a client (or schemathesis) reading it knows these inputs are valid.
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+_LAX_BOOL: Final[dict[str, Any]] = {
+    "anyOf": [
+        {"type": "boolean"},
+        {"enum": [0, 1]},
+        {
+            "type": "string",
+            "pattern": "^(?:"
+            + "|".join(_any_case(w) for w in sorted(_TRUE_WORDS | _FALSE_WORDS))
+            + ")$",
+        },
+    ]
+}
+_LAX_INT_ALTERNATIVES: Final[list[dict[str, Any]]] = [
+    {"type": "string", "pattern": r"^[+-]?[0-9]{1,18}(?:\.0*)?$"},
+    {"type": "number", "multipleOf": 1},
+    {"type": "boolean"},
+]
+_DAY_SECONDS: Final = 86_400
+# Timestamps: seconds up to 2e10, milliseconds beyond (speedate's rule), years 1600-9999.
+_SECONDS_LIMIT: Final = 20_000_000_000
+_LAX_DATE: Final[dict[str, Any]] = {
+    "anyOf": [
+        {"type": "string", "format": "date"},
+        {
+            "type": "integer",
+            "multipleOf": _DAY_SECONDS,
+            "minimum": _UNIX_1600,
+            "maximum": _SECONDS_LIMIT // _DAY_SECONDS * _DAY_SECONDS,
+        },
+    ]
+}
+_LAX_DATETIME: Final[dict[str, Any]] = {
+    "anyOf": [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date"},
+        {"type": "number", "minimum": _UNIX_1600, "maximum": (_UNIX_9999 + 1) * 1000 - 1000},
+        {
+            "type": "number",
+            "minimum": _UNIX_1600 * 1000,
+            "exclusiveMaximum": -_SECONDS_LIMIT,
+        },
+    ]
+}
+_OPENAPI_KEYS: Final = {
+    "multipleOf": "multiple_of",
+    "exclusiveMaximum": "exclusive_maximum",
+    "exclusiveMinimum": "exclusive_minimum",
+}
+
+
+def _schema_kwargs(part: dict[str, Any]) -> dict[str, Any]:
+    return {_OPENAPI_KEYS.get(key, key): value for key, value in part.items()}
+
+
+def _lax(schema: Any) -> Any:
+    """msgspec's strict JSON schema widened to what the lax rules accept."""
+    if isinstance(schema, list):
+        return [_lax(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kind, form = schema.get("type"), schema.get("format")
+    if kind == "boolean":
+        return _LAX_BOOL
+    if kind == "string" and form == "date":
+        return _LAX_DATE
+    if kind == "string" and form == "date-time":
+        return _LAX_DATETIME
+    if kind == "integer" and not {"minimum", "maximum"} & set(schema):
+        return {"anyOf": [schema, *_LAX_INT_ALTERNATIVES]}
+    return {key: _lax(value) for key, value in schema.items()}
+
+
 # --- Validation nodes (the slow path, and query/path strings) --------------------------------
 
 
@@ -408,6 +528,10 @@ class _StrNode(_Node):
     def check(self, value: Any, loc: Loc, errors: list[ErrorDict]) -> Any:
         if not isinstance(value, str):
             errors.append(_error("string_type", loc, _STRING_TYPE, value))
+            return INVALID
+        unstorable = _unstorable_text(value)
+        if unstorable is not None:
+            errors.append(value_error(loc, unstorable, value))
             return INVALID
         text = value.strip() if self.strip else value
         problem = self.problem(text, value, loc)
@@ -456,6 +580,15 @@ class _StrNode(_Node):
         if self.pattern is not None:
             schema["pattern"] = self.pattern.pattern
         return schema
+
+
+def _unstorable_text(value: str) -> str | None:
+    """Why `value` cannot be stored as text, or None."""
+    if "\x00" in value:
+        return _NUL_TEXT
+    if _SURROGATE.search(value) is not None:
+        return _SURROGATE_TEXT
+    return None
 
 
 class _IntNode(_Node):
@@ -562,6 +695,8 @@ class _BoolNode(_Node):
         return INVALID
 
     def openapi(self) -> dict[str, Any]:
+        # Query values are text anyway: `true`/`false` is what clients send (the other words
+        # of `_LAX_BOOL` are accepted as well). Bodies document the lax forms in full.
         return {"type": OpenAPIType.BOOLEAN}
 
 
@@ -608,6 +743,10 @@ class _DateNode(_Node):
                 errors.append(self._parsing(loc, value, exc.reason))
                 return INVALID
         elif isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and not value.is_integer():
+                # A fraction of a second (even 1e-42, which rounds to midnight) is a time.
+                errors.append(_error("date_from_datetime_inexact", loc, _DATE_INEXACT, value))
+                return INVALID
             try:
                 moment = _from_timestamp(value)
             except _DateParseError as exc:
@@ -632,7 +771,7 @@ class _DateNode(_Node):
         )
 
     def openapi(self) -> dict[str, Any]:
-        return {"type": OpenAPIType.STRING, "format": "date"}
+        return {"any_of": [Schema(**_schema_kwargs(part)) for part in _LAX_DATE["anyOf"]]}
 
 
 class _DateTimeNode(_Node):
@@ -668,7 +807,7 @@ class _DateTimeNode(_Node):
         )
 
     def openapi(self) -> dict[str, Any]:
-        return {"type": OpenAPIType.STRING, "format": "date-time"}
+        return {"any_of": [Schema(**_schema_kwargs(part)) for part in _LAX_DATETIME["anyOf"]]}
 
 
 class _NullableNode(_Node):
@@ -940,19 +1079,61 @@ def is_json_content_type(value: str | bytes | None) -> bool:
     return maintype == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
-def _json_invalid(raw: bytes) -> RequestValidationError | Any:
-    """Parse with the stdlib (what the original did) to quote its message and offset."""
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        position, reason = exc.pos, exc.msg
-    except UnicodeDecodeError as exc:
-        position, reason = exc.start, "Invalid UTF-8"
-    except (ValueError, RecursionError):
-        position, reason = 0, "Invalid JSON"
+def _json_error(position: int, reason: str) -> RequestValidationError:
     return RequestValidationError(
         [_error("json_invalid", ("body", position), "JSON decode error", {}, {"error": reason})]
     )
+
+
+_TOO_DEEP: Final = "Maximum nesting depth exceeded"
+# msgspec raises these besides DecodeError: invalid UTF-8 inside a string, and a nesting deeper
+# than the interpreter's recursion limit.
+_DECODE_FAILURES: Final = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
+
+def _stdlib_json(raw: bytes) -> Any:
+    """Parse with the stdlib (what the original did): it accepts a few inputs msgspec refuses
+    (a lone `\\ud800` escape), and its errors give the message and offset to quote."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise _json_error(exc.pos, exc.msg) from None
+    except UnicodeDecodeError as exc:
+        raise _json_error(exc.start, "Invalid UTF-8") from None
+    except RecursionError:
+        raise _json_error(0, _TOO_DEEP) from None
+    except ValueError:
+        raise _json_error(0, "Invalid JSON") from None
+
+
+def _decode_any(raw: bytes) -> Any:
+    """The body as plain JSON values, or the 422 saying why it is not acceptable JSON."""
+    try:
+        data = msgspec.json.decode(raw)
+    except RecursionError:
+        raise _json_error(0, _TOO_DEEP) from None
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        data = _stdlib_json(raw)
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise _json_error(0, _TOO_DEEP)
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels (iterative: no recursion to exhaust)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Iterable[Any] = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def decode_body(target: type[T], raw: bytes, *, json_content: bool = True) -> T:
@@ -964,27 +1145,28 @@ def decode_body(target: type[T], raw: bytes, *, json_content: bool = True) -> T:
     plan = _plan_for(target)
     data: Any
     if json_content:
-        try:
-            value = plan.decoder.decode(raw)
-        except msgspec.DecodeError:
-            pass
-        else:
-            if plan.fixup is None:
-                return cast(T, value)
+        if not raw.isascii():
+            # msgspec checks UTF-8 only where it decodes; an ignored key could still hide
+            # invalid bytes. A body that is not UTF-8 is not JSON (RFC 8259 §8.1).
             try:
-                return cast(T, plan.fixup(value))
-            except _SlowPath:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _json_error(exc.start, "Invalid UTF-8") from None
+        # A `\\u` escape may spell a NUL or a lone surrogate, which only the walker refuses;
+        # clients send non-ASCII text raw, so the fast path still takes nearly every body.
+        if b"\\u" not in raw:
+            try:
+                value = plan.decoder.decode(raw)
+            except _DECODE_FAILURES:
                 pass
-        if not raw.strip():
-            data = None
-        else:
-            try:
-                data = msgspec.json.decode(raw)
-            except msgspec.DecodeError:
-                parsed = _json_invalid(raw)
-                if isinstance(parsed, RequestValidationError):
-                    raise parsed from None
-                data = parsed
+            else:
+                if plan.fixup is None:
+                    return cast(T, value)
+                try:
+                    return cast(T, plan.fixup(value))
+                except _SlowPath:
+                    pass
+        data = _decode_any(raw) if raw.strip() else None
     else:
         data = raw.decode("utf-8", "replace") if raw else None
     if data is None and not isinstance(plan.node, _NullableNode):
@@ -1197,7 +1379,7 @@ def body_schema(target: Any) -> dict[str, Any]:
     """The JSON schema of a request shape, self-contained (msgspec's, nested refs inlined)."""
     schema = msgspec.json.schema(target)
     literals = list(_all_literals(target, set()))
-    inlined: dict[str, Any] = _inline_refs(schema, schema.get("$defs", {}), literals)
+    inlined: dict[str, Any] = _lax(_inline_refs(schema, schema.get("$defs", {}), literals))
     return inlined
 
 
@@ -1238,7 +1420,9 @@ def _is_litestar_validation(response: OpenAPIResponse | Reference) -> bool:
     return False
 
 
-def _operation_class(body: Any, query: Any) -> type[Operation]:
+def _operation_class(
+    body: Any, query: Any, finish: Callable[[Operation], None] | None = None
+) -> type[Operation]:
     body_doc = body_schema(body) if body is not None else None
     query_doc = query_parameters(query) if query is not None else []
 
@@ -1272,6 +1456,8 @@ def _operation_class(body: Any, query: Any) -> type[Operation]:
                             )
                         },
                     )
+            if finish is not None:
+                finish(self)
 
     return ValidatedOperation
 
@@ -1345,11 +1531,16 @@ def _dto_for(target: Any) -> type[_BodyDTO]:
 
 
 class ValidationPlugin(SerializationPlugin, ReceiveRoutePlugin):
-    """Install once on the app: `Litestar(..., plugins=[ValidationPlugin()])`.
+    """Install once on the app: `Litestar(..., plugins=[ValidationPlugin(auth_guard)])`.
 
     Documents `body=` / `query=` declared on route decorators and the 422 answer; gives
-    `data: Shape` parameters the contract's decoder.
+    `data: Shape` parameters the contract's decoder. With `auth_guard` (the guard that
+    authenticates), every operation also gets the error answers, security requirement and
+    upload bodies of `openapi.py`; operations behind that guard are marked as protected.
     """
+
+    def __init__(self, auth_guard: Callable[..., Any] | None = None) -> None:
+        self._auth_guard = auth_guard
 
     def supports_type(self, field_definition: FieldDefinition) -> bool:
         if field_definition.name != "data" or field_definition.annotation in (bytes, str):
@@ -1366,8 +1557,24 @@ class ValidationPlugin(SerializationPlugin, ReceiveRoutePlugin):
         for handler in route.route_handlers:
             if handler.operation_class is Operation:
                 handler.operation_class = _operation_class(
-                    handler.opt.get("body"), handler.opt.get("query")
+                    handler.opt.get("body"),
+                    handler.opt.get("query"),
+                    self._finisher(route, handler),
                 )
+
+    def _finisher(
+        self, route: HTTPRoute, handler: HTTPRouteHandler
+    ) -> Callable[[Operation], None] | None:
+        if self._auth_guard is None or not handler.include_in_schema:
+            return None
+        # Each FAROS handler serves one method; a multi-method handler shares one table row.
+        key = route_key(sorted(handler.http_methods)[0], route.path)
+        protected = self._auth_guard in handler.resolve_guards()
+
+        def finish(operation: Operation) -> None:
+            document_operation(operation, key, protected=protected)
+
+        return finish
 
 
 def litestar_validation_errors(exc: ValidationException) -> list[ErrorDict]:
