@@ -48,7 +48,8 @@ def _migrate(settings: Settings) -> None:
 
 async def _work(settings: Settings, url: str) -> None:
     container = build_container(settings, database_url=url, pool_size=2)
-    jobs = BackgroundJobs(container.outbox, container.notifications)
+    # Its own process: LISTEN for new messages, so they need not wait for the next poll.
+    jobs = BackgroundJobs(container.outbox, container.notifications, listen_url=url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

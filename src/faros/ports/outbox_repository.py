@@ -15,6 +15,16 @@ class OutboxRepository(Protocol):
         """Lock due pending messages for this unit of work, skipping ones others hold."""
         ...
 
+    async def lease(self, now: datetime, until: datetime, limit: int) -> list[OutboxMessage]:
+        """Take up to `limit` due pending messages, longest due first, skipping ones others
+        hold; they are returned in id order.
+
+        Each one's `attempts` is counted up (the returned messages carry the new count) and it
+        is not due again before `until`, so no other worker takes it meanwhile. The lease
+        holds once this unit of work commits; recording an outcome ends it.
+        """
+        ...
+
     async def mark_done(self, message_id: int, now: datetime) -> None: ...
 
     async def mark_retry(

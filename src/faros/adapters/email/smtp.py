@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.message
+import functools
 import smtplib
 import ssl
 from typing import Literal
@@ -46,16 +47,22 @@ class SmtpEmailSender:
                 f"SMTP delivery via {self._host}:{self._port} failed: {type(exc).__name__}: {exc}"
             ) from exc
 
+    @functools.cached_property
+    def _tls_context(self) -> ssl.SSLContext:
+        # Loading the CA bundle costs tens of milliseconds: once per sender, and only for TLS.
+        return ssl.create_default_context()
+
     def _deliver(self, mime: email.message.EmailMessage) -> None:
-        context = ssl.create_default_context()
         client = (
-            smtplib.SMTP_SSL(self._host, self._port, timeout=self._timeout, context=context)
+            smtplib.SMTP_SSL(
+                self._host, self._port, timeout=self._timeout, context=self._tls_context
+            )
             if self._tls == "tls"
             else smtplib.SMTP(self._host, self._port, timeout=self._timeout)
         )
         with client:
             if self._tls == "starttls":
-                client.starttls(context=context)
+                client.starttls(context=self._tls_context)
             if self._username is not None:
                 client.login(self._username, self._password or "")
             client.send_message(mime)

@@ -50,6 +50,16 @@ class MemoryOutboxRepository:
             for row in due[: max(limit, 0)]
         ]
 
+    async def lease(self, now: datetime, until: datetime, limit: int) -> list[OutboxMessage]:
+        taken = await self.claim(now, limit)
+        until = utc(until)
+        for message in taken:
+            message.attempts += 1
+            row = self._db.outbox[message.id]
+            changed = replace(row, attempts=message.attempts, available_at=until)
+            self._tx.put(self._db.outbox, message.id, changed)
+        return sorted(taken, key=lambda message: message.id)
+
     def _row(self, message_id: int) -> OutboxRow | None:
         return self._db.outbox.get(message_id)
 

@@ -1,20 +1,38 @@
-"""The transactional outbox in PostgreSQL."""
+"""The transactional outbox in PostgreSQL, and the wake-up of its workers (LISTEN/NOTIFY).
+
+Queuing a message also notifies the channel `faros_outbox`; PostgreSQL delivers that only when
+the transaction commits, and sends one notification however many messages it queued. Workers
+that listen (`OutboxListener`) then deliver at once instead of at their next poll.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+import asyncpg
+from sqlalchemy import Row, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.engine import make_url
 
 from faros.adapters.postgres._sql import BIGINT_SAFE, Database, utc
+from faros.adapters.postgres.engine import to_asyncpg_url
 from faros.adapters.postgres.tables import outbox
 from faros.domain.outbox import NewOutboxMessage, OutboxMessage
 
+logger = logging.getLogger("faros.outbox")
+
 _o = outbox.c
+CHANNEL = "faros_outbox"
 # A NULL dedupe key never conflicts, so every message can go through the same statement.
-_ADD = (
+# The notification rides in the same statement (no extra round trip) and is sent only for a
+# row actually inserted: a message dropped as a duplicate wakes nobody.
+_INSERTED = (
     insert(outbox)
     .values(
         kind=bindparam("kind"),
@@ -26,7 +44,10 @@ _ADD = (
         created_at=bindparam("now"),
     )
     .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_o.id)
+    .cte("added")
 )
+_ADD = select(func.pg_notify(literal(CHANNEL), literal(""))).select_from(_INSERTED)
 # Rows stay locked until the claiming unit of work ends; SKIP LOCKED lets other workers take
 # the next due rows instead of waiting. The partial index on pending rows serves the order.
 _CLAIM = (
@@ -35,6 +56,23 @@ _CLAIM = (
     .order_by(_o.available_at, _o.id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
+)
+# The due rows are locked (skipping those another worker holds) in a CTE PostgreSQL runs once,
+# then counted as attempted and pushed past the lease, all in one statement.
+_DUE = (
+    select(_o.id)
+    .where(_o.status == "pending", _o.available_at <= bindparam("now"))
+    .order_by(_o.available_at, _o.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("due")
+    .prefix_with("MATERIALIZED")
+)
+_LEASE = (
+    update(outbox)
+    .where(_o.id == _DUE.c.id)
+    .values(attempts=_o.attempts + 1, available_at=bindparam("until"))
+    .returning(_o.id, _o.kind, _o.payload, _o.attempts, _o.created_at)
 )
 _DONE = (
     update(outbox)
@@ -97,6 +135,13 @@ class PostgresOutboxRepository:
         params = {"now": now, "limit": min(limit, BIGINT_SAFE)}
         return [_from_row(row) for row in await self._db.write(_CLAIM, params)]
 
+    async def lease(self, now: datetime, until: datetime, limit: int) -> list[OutboxMessage]:
+        if limit <= 0:
+            return []
+        params = {"now": now, "until": until, "limit": min(limit, BIGINT_SAFE)}
+        rows = await self._db.write(_LEASE, params)
+        return sorted((_from_row(row) for row in rows), key=lambda message: message.id)
+
     async def mark_done(self, message_id: int, now: datetime) -> None:
         await self._db.write(_DONE, {"message_id": message_id, "now": now})
 
@@ -122,3 +167,88 @@ class PostgresOutboxRepository:
 
     async def pending_count(self) -> int:
         return int((await self._db.read(_PENDING)).scalar_one())
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    """asyncpg.connect() arguments for a plain URL, translated as the engines' are."""
+    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+    _args, kwargs = dialect.create_connect_args(  # type: ignore[no-untyped-call]
+        make_url(to_asyncpg_url(url))
+    )
+    if "timeout" in kwargs:  # from connect_timeout in the URL's query: a string there
+        kwargs["timeout"] = float(kwargs["timeout"])
+    kwargs["server_settings"] = {"application_name": "faros-outbox-listener"}
+    return dict(kwargs)
+
+
+_FIRST_DELAY = 0.25
+
+
+class OutboxListener:
+    """Calls `wake()` whenever a transaction that queued an outbox message commits.
+
+    Holds one dedicated connection that LISTENs on `CHANNEL`. A lost connection (database
+    restart, network) is noticed at once when the socket closes, or by a `SELECT 1` every
+    `check_seconds` when it hangs; the listener then reconnects with a growing delay and calls
+    `wake()` on every (re)connection, since messages may have been committed meanwhile.
+    A wake-up is only a hint: the worker keeps polling, more slowly, in case one is missed.
+    """
+
+    def __init__(self, url: str, *, check_seconds: float = 30.0, max_delay: float = 10.0) -> None:
+        self._connect_args = _connect_args(url)
+        self._check_seconds = check_seconds
+        self._max_delay = max_delay
+        # For tests and health: whether it listens now, and how often it (re)connected.
+        self.connected = asyncio.Event()
+        self.connections = 0
+
+    async def run(self, wake: Callable[[], None], stop: asyncio.Event) -> None:
+        delay = _FIRST_DELAY
+        while not stop.is_set():
+            connections = self.connections
+            try:
+                await self._listen(wake, stop)
+            # Whatever broke (refused, reset, timed out, server shutting down), try again later:
+            # the listener must outlive any outage of the database.
+            except Exception as error:  # noqa: BLE001
+                logger.warning(
+                    "outbox listener lost the database (%s: %s); reconnecting in %gs",
+                    type(error).__name__, error, delay,
+                )  # fmt: skip
+                if self.connections != connections:  # it had been up: a new outage
+                    delay = _FIRST_DELAY
+                await _wait(stop, delay)
+                delay = min(delay * 2, self._max_delay)
+
+    async def _listen(self, wake: Callable[[], None], stop: asyncio.Event) -> None:
+        connection = await asyncpg.connect(**self._connect_args)
+        lost = asyncio.Event()
+        try:
+            connection.add_termination_listener(lambda _connection: lost.set())
+            await connection.add_listener(CHANNEL, lambda *_args: wake())
+            self.connections += 1
+            self.connected.set()
+            wake()
+            while not (stop.is_set() or lost.is_set()):
+                await _wait_any(stop, lost, self._check_seconds)
+                if not (stop.is_set() or lost.is_set()):
+                    await connection.fetchval("SELECT 1", timeout=self._check_seconds)
+            if lost.is_set() and not stop.is_set():
+                raise ConnectionResetError("the listening connection was closed")
+        finally:
+            self.connected.clear()
+            connection.terminate()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _wait_any(first: asyncio.Event, second: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -11,6 +11,7 @@ from faros.domain.services.common import notify
 from faros.domain.services.secrets_util import new_link_token, token_hash
 from faros.domain.users import User
 from faros.ports.clock import Clock
+from faros.ports.task_repository import DueTask
 from faros.ports.unit_of_work import UnitOfWorkFactory
 
 VERIFICATION_LIFETIME = timedelta(hours=24)
@@ -86,26 +87,44 @@ class NotificationService:
         """E-mail owners and edit-sharers of incomplete tasks due within 24 hours (D15).
 
         Each task is reminded once per due date: moving the due date re-arms the reminder.
+        Returns how many e-mails were queued (two runs racing may both count one that the
+        outbox keeps once: its dedupe key drops the second copy).
+
+        Each task is handled in a short transaction of its own that first locks the task row,
+        as requests that change a task do: no lock is held across the whole job, and a request
+        and the job never wait for each other in opposite orders.
         """
         now = now or self._clock.now()
         start, end = now.date(), (now + REMINDER_HORIZON).date()
+        async with self._uow() as uow:
+            due_tasks = await uow.tasks.due_for_reminder(start, end)
+        queued = 0
+        for due in due_tasks:
+            queued += await self._remind(due, now)
+        return queued
+
+    async def _remind(self, due: DueTask, now: datetime) -> int:
         queued = 0
         async with self._uow() as uow:
-            for due in await uow.tasks.due_for_reminder(start, end):
-                task = due.task
-                if task.due_date is None:
-                    continue
-                due_text = task.due_date.isoformat()
-                for recipient_id in due.recipient_ids:
+            found = await uow.tasks.get_with_share(due.task.id, due.task.user_id, for_update=True)
+            task = found.task if found is not None else None
+            # Completed, deleted or moved since the list was read: not due (or not this date).
+            if (
+                task is None
+                or task.completed
+                or task.due_date is None
+                or task.due_date != due.task.due_date
+            ):
+                return 0
+            due_text = task.due_date.isoformat()
+            for recipient_id in due.recipient_ids:
 
-                    def compose(
-                        to: str, title: str = task.title, when: str = due_text
-                    ) -> emails.EmailMessage:
-                        return emails.task_due_soon(to, title, when, self._frontend_url)
+                def compose(to: str, title: str = task.title) -> emails.EmailMessage:
+                    return emails.task_due_soon(to, title, due_text, self._frontend_url)
 
-                    key = f"due_soon:{task.id}:{due_text}:{recipient_id}"
-                    if await notify(uow, recipient_id, "task_due_soon", now, compose, key):
-                        queued += 1
-                await uow.tasks.mark_reminded(task.id, task.due_date)
+                key = f"due_soon:{task.id}:{due_text}:{recipient_id}"
+                if await notify(uow, recipient_id, "task_due_soon", now, compose, key):
+                    queued += 1
+            await uow.tasks.mark_reminded(task.id, task.due_date)
             await uow.commit()
         return queued
