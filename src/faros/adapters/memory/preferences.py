@@ -14,7 +14,10 @@ class MemoryPreferencesRepository:
         self._tx = tx
         self._db = tx.store
 
-    async def get_or_create(self, user_id: int, now: datetime) -> NotificationPreferences:
+    async def get_or_create(
+        self, user_id: int, now: datetime, *, for_update: bool = False
+    ) -> NotificationPreferences:
+        # Units of work on a memory store run one at a time: every read is already "locked".
         stored = self._db.preferences.get(user_id)
         if stored is None:
             # `now` is only the row's creation time, which no reader sees; updated_at stays null.

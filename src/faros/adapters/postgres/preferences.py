@@ -24,6 +24,7 @@ _COLUMNS = (
     _p.updated_at,
 )
 _GET = select(*_COLUMNS).where(_p.user_id == bindparam("uid"))
+_GET_FOR_UPDATE = _GET.with_for_update()
 # The flags take their server defaults (API.md §2.8); a row a concurrent request created in
 # the meantime wins and is read back afterwards.
 _CREATE = (
@@ -64,17 +65,24 @@ class PostgresPreferencesRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get_or_create(self, user_id: int, now: datetime) -> NotificationPreferences:
+    async def get_or_create(
+        self, user_id: int, now: datetime, *, for_update: bool = False
+    ) -> NotificationPreferences:
         if not is_int32(user_id):
             return NotificationPreferences(user_id=user_id)
         params = {"uid": user_id}
-        # Read first: the row nearly always exists, and a plain read needs no transaction.
-        row = (await self._db.read(_GET, params)).first()
+        if for_update:
+            # A locking read opens the transaction; the lock is held until commit.
+            row = (await self._db.write(_GET_FOR_UPDATE, params)).first()
+        else:
+            # Read first: the row nearly always exists, and a plain read needs no transaction.
+            row = (await self._db.read(_GET, params)).first()
         if row is None:
             row = (await self._db.write(_CREATE, {"uid": user_id, "now": now})).first()
         if row is None:
             # Another transaction inserted it after our read; this new statement sees it.
-            row = (await self._db.read(_GET, params)).one()
+            get = _GET_FOR_UPDATE if for_update else _GET
+            row = (await self._db.write(get, params)).one()
         return _from_row(row)
 
     async def update(self, preferences: NotificationPreferences) -> None:

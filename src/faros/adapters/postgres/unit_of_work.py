@@ -7,7 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres._sql import Database
+from faros.adapters.postgres._sql import Database, is_connection_failure, raise_unavailable
 from faros.adapters.postgres.activity import PostgresActivityRepository
 from faros.adapters.postgres.collaboration import (
     PostgresCommentRepository,
@@ -33,6 +33,9 @@ from faros.ports.user_repository import RevokedTokenRepository, UserRepository
 class PostgresUnitOfWork:
     """Leaving the block without `commit()` rolls back; the connection always goes back.
 
+    A database that cannot be reached raises `DatabaseUnavailable` (a `ServiceUnavailable`),
+    from entering the block as from any statement or the commit inside it.
+
     The transaction itself starts lazily, at the first write or row lock (see `Database`), so
     a read-only unit of work costs only its own statements.
     """
@@ -56,7 +59,14 @@ class PostgresUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._db is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
-        connection = await self._engine.connect()
+        try:
+            connection = await self._engine.connect()
+        except Exception as error:
+            # Refused, timed out, server starting up or shutting down, pool exhausted: the
+            # request fails fast with 503 and the next one tries a fresh connection.
+            if is_connection_failure(error):
+                raise_unavailable(error)
+            raise
         try:
             db = await Database.open(connection)
         except BaseException:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faros.domain import activity, emails
 from faros.domain.comments import Comment, NewComment
-from faros.domain.errors import Forbidden, NotFound
+from faros.domain.errors import Forbidden, NotFound, TaskNotFound
 from faros.domain.permissions import AccessLevel, may_delete_comment, may_edit_comment
 from faros.domain.services.common import invalidate_stats, load_task, notify
 from faros.domain.tasks import Task
@@ -12,6 +12,8 @@ from faros.domain.users import User
 from faros.ports.cache import Cache
 from faros.ports.clock import Clock
 from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+COMMENT_NOT_FOUND = "Comment not found"
 
 
 def _not_authorized(caller: User, comment_id: int) -> Forbidden:
@@ -30,7 +32,10 @@ class CommentService:
     async def add(self, caller: User, task_id: int, content: str) -> Comment:
         now = self._clock.now()
         async with self._uow() as uow:
-            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.VIEW)
+            # Locked: a delete of the task running meanwhile either finishes first (404 here)
+            # or waits for this comment; unlocked, the insert could meet a task deleted under
+            # it and fail on the foreign key (a 500).
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.VIEW, for_update=True)
             comment = await uow.comments.add(NewComment(task_id, caller.id, content, now))
             comment.username = caller.username
             await uow.activity.add(activity.comment_created(caller.id, task, comment, now))
@@ -51,19 +56,33 @@ class CommentService:
             await load_task(uow, task_id, caller.id, AccessLevel.VIEW)
             return await uow.comments.for_task(task_id)
 
-    async def _load(
+    async def _load_locked(
         self, uow: UnitOfWork, caller: User, comment_id: int
     ) -> tuple[Comment, Task, AccessLevel]:
+        """The comment and its task, the task row locked until the unit of work ends.
+
+        The lock serialises edits and deletes of the task's comments with each other and with
+        a delete of the task; the comment is read again under it, so a comment deleted (or
+        taken away with its task) meanwhile answers 404 instead of a 200 for nothing.
+        """
+        found = await uow.comments.get(comment_id)
+        if found is None:
+            raise NotFound(COMMENT_NOT_FOUND)
+        try:
+            task, level = await load_task(
+                uow, found.task_id, caller.id, AccessLevel.VIEW, for_update=True
+            )
+        except TaskNotFound:
+            raise NotFound(COMMENT_NOT_FOUND) from None  # its task, and so it, is gone
         comment = await uow.comments.get(comment_id)
         if comment is None:
-            raise NotFound("Comment not found")
-        task, level = await load_task(uow, comment.task_id, caller.id, AccessLevel.VIEW)
+            raise NotFound(COMMENT_NOT_FOUND)
         return comment, task, level
 
     async def edit(self, caller: User, comment_id: int, content: str) -> Comment:
         now = self._clock.now()
         async with self._uow() as uow:
-            comment, task, _ = await self._load(uow, caller, comment_id)
+            comment, task, _ = await self._load_locked(uow, caller, comment_id)
             if not may_edit_comment(caller.id, comment.user_id):
                 raise _not_authorized(caller, comment_id)
             old_content = comment.content
@@ -79,7 +98,7 @@ class CommentService:
     async def delete(self, caller: User, comment_id: int) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
-            comment, task, level = await self._load(uow, caller, comment_id)
+            comment, task, level = await self._load_locked(uow, caller, comment_id)
             if not may_delete_comment(caller.id, comment.user_id, level):
                 raise _not_authorized(caller, comment_id)
             await uow.activity.add(activity.comment_deleted(caller.id, task, comment, now))

@@ -84,7 +84,7 @@ class FileService:
         try:
             async with self._uow() as uow:
                 # The task may have gone, or the caller lost access, while the bytes streamed.
-                await load_task(uow, task_id, caller.id, AccessLevel.EDIT)
+                await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
                 stored = await uow.files.add(
                     NewStoredFile(task_id, filename, key, size, content_type, now)
                 )

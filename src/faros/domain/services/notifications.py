@@ -36,7 +36,7 @@ class NotificationService:
         """Apply the named flags; anything else (e.g. `email_verified`) is never settable."""
         now = self._clock.now()
         async with self._uow() as uow:
-            preferences = await uow.preferences.get_or_create(caller.id, now)
+            preferences = await uow.preferences.get_or_create(caller.id, now, for_update=True)
             changed = False
             for name in PREFERENCE_FLAGS:
                 if name in values and getattr(preferences, name) != values[name]:
@@ -75,7 +75,7 @@ class NotificationService:
             user.verification_code_hash = None
             user.verification_expires = None
             await uow.users.update(user)
-            preferences = await uow.preferences.get_or_create(user.id, now)
+            preferences = await uow.preferences.get_or_create(user.id, now, for_update=True)
             if not preferences.email_verified:
                 preferences.email_verified = True
                 preferences.updated_at = now

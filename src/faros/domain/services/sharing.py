@@ -34,7 +34,11 @@ class SharingService:
     ) -> Share:
         now = self._clock.now()
         async with self._uow() as uow:
-            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.OWNER)
+            # Every change to a task's shares locks the task first: changes to one task's
+            # shares run one after the other (a second share of the same user sees the first:
+            # 409), and a concurrent delete of the task cannot pull the row away from under
+            # the insert (a foreign-key error, 500) — it finishes first (404) or waits.
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.OWNER, for_update=True)
             target = await uow.users.by_username(username)
             if target is None:
                 raise NotFound(f"User '{username}' not found")
@@ -61,7 +65,7 @@ class SharingService:
         self, caller: User, task_id: int, username: str, permission: SharePermission
     ) -> Share:
         async with self._uow() as uow:
-            await load_task(uow, task_id, caller.id, AccessLevel.OWNER)
+            await load_task(uow, task_id, caller.id, AccessLevel.OWNER, for_update=True)
             target = await uow.users.by_username(username)
             if target is None:
                 raise NotFound(f"User '{username}' not found")
@@ -76,7 +80,7 @@ class SharingService:
     async def unshare(self, caller: User, task_id: int, username: str) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
-            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.OWNER)
+            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.OWNER, for_update=True)
             target = await uow.users.by_username(username)
             share = None if target is None else await uow.shares.get(task_id, target.id)
             if target is None or share is None:

@@ -28,7 +28,10 @@ from faros.entrypoints.http.controllers import (
     tasks,
     users,
 )
+from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.errors import exception_handlers
+from faros.entrypoints.http.openapi import security_components
+from faros.entrypoints.http.outages import outage_handlers
 from faros.entrypoints.http.request_log import install_request_log
 from faros.entrypoints.http.security import (
     cors_config,
@@ -75,7 +78,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         container: Container = build_container(settings, database_url=url, hasher=hasher)
         app.state.container = container
-        jobs = BackgroundJobs(container.outbox, container.notifications)
+        jobs = BackgroundJobs(container.outbox, container.notifications, listen_url=url)
         if settings.outbox_worker:
             jobs.start()
         try:
@@ -87,10 +90,10 @@ def create_app(
     app = Litestar(
         route_handlers=ROUTERS,
         lifespan=[lifespan],
-        exception_handlers=exception_handlers(),
+        exception_handlers={**exception_handlers(), **outage_handlers()},
         cors_config=cors_config(settings.cors_origins),
         middleware=[csrf_middleware(settings.cors_origins, settings.cookie_name)],
-        plugins=[ValidationPlugin()],
+        plugins=[ValidationPlugin(auth_guard=authenticated)],
         # Logging is configured once by the CLI; Litestar must not replace the root handler.
         logging_config=None,
         request_max_body_size=settings.max_body_bytes,
@@ -99,6 +102,7 @@ def create_app(
             version=__version__,
             description="Task management API: tasks, sharing, comments, files, activity.",
             path="/docs",
+            components=security_components(settings.cookie_name),
             render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
         ),
         debug=False,
