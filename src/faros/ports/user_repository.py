@@ -13,6 +13,10 @@ class UserRepository(Protocol):
 
     async def get(self, user_id: int) -> User | None: ...
 
+    async def lock(self, user_id: int) -> User | None:
+        """Read and lock the user's row until commit, for a read-modify-write of the user."""
+        ...
+
     async def by_username(self, username: str) -> User | None:
         """Exact, case-sensitive match."""
         ...

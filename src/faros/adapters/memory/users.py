@@ -40,6 +40,10 @@ class MemoryUserRepository:
     async def get(self, user_id: int) -> User | None:
         return _copy(self._db.users.get(user_id)) if valid_id(user_id) else None
 
+    async def lock(self, user_id: int) -> User | None:
+        # Units of work on a memory store run one at a time, so a read is already exclusive.
+        return await self.get(user_id)
+
     async def by_username(self, username: str) -> User | None:
         user_id = self._db.user_by_username.get(username)
         return None if user_id is None else _copy(self._db.users[user_id])

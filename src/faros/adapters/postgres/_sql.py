@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from time import monotonic
+from typing import Any, Final, NoReturn
 
+import asyncpg
+import asyncpg.exceptions
 from sqlalchemy import ARRAY, Integer, bindparam
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
+
+from faros.domain.errors import ServiceUnavailable
+
+logger = logging.getLogger("faros.postgres")
 
 # Every id column is a 32-bit `integer`; a larger value sent as a parameter fails to encode.
 INT32_MIN = -(2**31)
@@ -67,6 +77,136 @@ def start_of_next_day(day: date) -> datetime | None:
     return start_of_day(day + timedelta(days=1))
 
 
+# --------------------------------------------------------------------------- outages
+
+DATABASE_UNAVAILABLE: Final = "Service temporarily unavailable"
+
+# What a lost or unobtainable connection raises, wherever it surfaces (asyncpg itself, or
+# wrapped by SQLAlchemy as `.orig` / `__cause__`). Constraint violations, syntax errors and
+# the like are bugs or business errors and deliberately absent.
+_CONNECTION_ERRORS: Final[tuple[type[BaseException], ...]] = (
+    # Refused, reset, unreachable host, DNS failure; TimeoutError too (an OSError): the
+    # connect and statement timeouts of `engine.create_engine`.
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.exceptions.ConnectionDoesNotExistError,  # closed under a running statement
+    asyncpg.exceptions.CannotConnectNowError,  # 57P03: starting up, shutting down, recovering
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: pg_ctl stop, pg_terminate_backend
+    asyncpg.exceptions.CrashShutdownError,  # 57P02: another backend crashed
+    asyncpg.exceptions.TooManyConnectionsError,  # 53300: max_connections reached
+    sa_exc.TimeoutError,  # no pooled connection freed up within the pool timeout
+)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """PostgreSQL cannot be reached right now; the request may be retried shortly (503).
+
+    Raised in place of the driver's connection errors, so the layers above see one error
+    whatever the failure looked like (refused, reset, timed out, server shutting down).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(DATABASE_UNAVAILABLE)
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether `error` means the database connection was lost or could not be had."""
+    current: BaseException | None = error
+    for _depth in range(8):  # causes are short chains; a bound guards against cycles
+        if current is None:
+            return False
+        if isinstance(current, _CONNECTION_ERRORS):
+            return True
+        if isinstance(current, sa_exc.DBAPIError):
+            if current.connection_invalidated:
+                return True
+            current = current.orig or current.__cause__
+        else:
+            current = current.__cause__
+    return False
+
+
+class _OutageLog:
+    """One warning per interval while the database is away, not one per failed request.
+
+    An outage under load fails hundreds of statements a second; each is answered (503) and
+    shows in the request log anyway. Here they are only counted between two warnings.
+    """
+
+    def __init__(self, interval_seconds: float) -> None:
+        self._interval = interval_seconds
+        self._last = -interval_seconds
+        self._unreported = 0
+
+    def failure(self, error: BaseException) -> None:
+        now = monotonic()
+        if now - self._last < self._interval:
+            self._unreported += 1
+            return
+        logger.warning(
+            "database unavailable: %s: %s (%d more failures since the last report)",
+            type(error).__name__,
+            error,
+            self._unreported,
+        )
+        self._last = now
+        self._unreported = 0
+
+
+_outage_log = _OutageLog(interval_seconds=5.0)
+
+
+def raise_unavailable(error: BaseException) -> NoReturn:
+    """Re-raise `error` as `DatabaseUnavailable`, its cause attached (and logged, throttled)."""
+    _outage_log.failure(error)
+    raise DatabaseUnavailable() from error
+
+
+_DIALECT: Final = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
+
+class RawQuery:
+    """A Core statement compiled once to asyncpg's SQL, for `Database.fetch`.
+
+    Only for the hottest reads (authentication, a task with its comments): SQLAlchemy's
+    execution layer costs about 120 µs of CPU per statement on top of asyncpg's own 70 or so
+    (bench/README.md), more than the statement itself.
+    """
+
+    __slots__ = ("fixed", "names", "sql", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        compiled = statement.compile(dialect=_DIALECT)  # type: ignore[attr-defined]
+        self.statement = statement
+        self.sql: str = str(compiled)
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        # Values the statement carries itself (literals SQLAlchemy sends as parameters, such
+        # as the priority ranks of a CASE); the caller supplies the others.
+        self.fixed: dict[str, Any] = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if not bind.required
+        }
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[name] if name in params else self.fixed[name] for name in self.names]
+
+
+class RecordRow:
+    """An asyncpg record read like a SQLAlchemy row (`row.name`), for the same converters."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: asyncpg.Record) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class Database:
     """The unit of work's connection, shared by all its repositories.
 
@@ -76,12 +216,21 @@ class Database:
     transaction, and a read-only unit of work saves the BEGIN and ROLLBACK round trips.
     """
 
-    __slots__ = ("_connection", "_isolation_level", "_transactional")
+    __slots__ = ("_connection", "_isolation_level", "_transactional", "prefetched")
 
     def __init__(self, connection: AsyncConnection, isolation_level: str) -> None:
         self._connection = connection
         self._isolation_level = isolation_level
         self._transactional = False
+        # What one repository read ahead for another in the same unit of work (a task's
+        # comments and share count, fetched with the task: one round trip instead of two).
+        # Only filled and used before the first write, and emptied when that write begins the
+        # transaction, so nothing read ahead can hide a change made in this unit of work.
+        self.prefetched: dict[Any, Any] = {}
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._transactional
 
     @classmethod
     async def open(cls, connection: AsyncConnection) -> Database:
@@ -101,23 +250,74 @@ class Database:
         await self._connection.rollback()
         await self._connection.execution_options(isolation_level=self._isolation_level)
         self._transactional = True
+        self.prefetched.clear()
+
+    # A lost connection surfaces from `execute` or `commit` as whatever the driver raised;
+    # each is turned into `DatabaseUnavailable` right here, so no caller has to know the
+    # driver. try/except costs nothing on the path where no error is raised.
 
     async def read(
         self, statement: Executable, params: Mapping[str, Any] | None = None
     ) -> CursorResult[Any]:
-        return await self._connection.execute(statement, params)
+        try:
+            return await self._connection.execute(statement, params)
+        except Exception as error:
+            if is_connection_failure(error):
+                raise_unavailable(error)
+            raise
+
+    async def fetch(self, query: RawQuery, params: Mapping[str, Any]) -> list[Any]:
+        """Rows of a read, on asyncpg directly before the first write (engine events do not
+        see these), through SQLAlchemy inside the transaction like every other statement."""
+        if self._transactional:
+            return list(await self.read(query.statement, params))
+        sync = self._connection.sync_connection
+        if sync is None:  # not reachable: the unit of work opened the connection
+            return list(await self.read(query.statement, params))
+        # The checked-out connection's asyncpg connection: no I/O, no greenlet.
+        driver = sync.connection.driver_connection
+        if driver is None:  # not reachable either: a checked-out connection has its driver
+            return list(await self.read(query.statement, params))
+        try:
+            records = await driver.fetch(query.sql, *query.arguments(params))
+        except Exception as error:
+            if is_connection_failure(error):
+                raise_unavailable(error)
+            raise
+        return [RecordRow(record) for record in records]
 
     async def write(
         self, statement: Executable, params: Mapping[str, Any] | None = None
     ) -> CursorResult[Any]:
         """Run a statement that changes rows or locks them, inside the transaction."""
         await self.begin()
-        return await self._connection.execute(statement, params)
+        try:
+            return await self._connection.execute(statement, params)
+        except Exception as error:
+            if is_connection_failure(error):
+                raise_unavailable(error)
+            raise
 
     async def commit(self) -> None:
-        if self._transactional:
+        if not self._transactional:
+            return
+        try:
             await self._connection.commit()
+        except Exception as error:
+            # The outcome is unknown (the COMMIT may have been applied before the connection
+            # broke); 503 tells the client to check and retry, as for any other outage.
+            if is_connection_failure(error):
+                raise_unavailable(error)
+            raise
 
     async def close(self) -> None:
         """Roll back whatever was not committed and return the connection to the pool."""
-        await self._connection.close()
+        try:
+            await self._connection.close()
+        except Exception as error:
+            # A dead connection cannot roll back, but the server already discarded its open
+            # transaction when the session ended; SQLAlchemy has dropped it from the pool.
+            # Raising here would only hide the error the unit of work is leaving with.
+            if not is_connection_failure(error):
+                raise
+            logger.debug("closing a lost database connection failed", exc_info=error)

@@ -12,6 +12,7 @@ from faros.adapters.postgres._sql import (
     BIGINT_SAFE,
     LIKE_ESCAPE,
     Database,
+    RawQuery,
     contains_pattern,
     has_nul,
     is_int32,
@@ -39,7 +40,9 @@ _COLUMNS = (
 )
 _SELECT = select(*_COLUMNS)
 _BY_ID = _SELECT.where(_u.id == bindparam("id"))
+_LOCK_BY_ID = _BY_ID.with_for_update()
 _BY_USERNAME = _SELECT.where(_u.username == bindparam("username"))
+_RAW_BY_USERNAME = RawQuery(_BY_USERNAME)
 # Matches the unique index on lower(email), so the lookup is an index probe.
 _BY_EMAIL = _SELECT.where(func.lower(_u.email) == func.lower(bindparam("email")))
 _BY_VERIFICATION = _SELECT.where(_u.verification_code == bindparam("code"))
@@ -133,10 +136,19 @@ class PostgresUserRepository:
             return None
         return await self._one(_BY_ID, {"id": user_id})
 
+    async def lock(self, user_id: int) -> User | None:
+        if not is_int32(user_id):
+            return None
+        # A locking read must run inside the transaction, which `write` opens.
+        row = (await self._db.write(_LOCK_BY_ID, {"id": user_id})).first()
+        return None if row is None else user_from_row(row)
+
     async def by_username(self, username: str) -> User | None:
         if has_nul(username):
             return None
-        return await self._one(_BY_USERNAME, {"username": username})
+        # Every authenticated request runs this: straight on asyncpg (see `RawQuery`).
+        rows = await self._db.fetch(_RAW_BY_USERNAME, {"username": username})
+        return user_from_row(rows[0]) if rows else None
 
     async def by_email(self, email: str) -> User | None:
         if has_nul(email):
@@ -184,7 +196,9 @@ class PostgresUserRepository:
 
 
 _REVOKE = insert(revoked_tokens).on_conflict_do_nothing(index_elements=["jti"])
-_IS_REVOKED = select(exists().where(revoked_tokens.c.jti == bindparam("jti")))
+_IS_REVOKED = RawQuery(
+    select(exists().where(revoked_tokens.c.jti == bindparam("jti")).label("revoked"))
+)
 _PURGE = delete(revoked_tokens).where(revoked_tokens.c.expires_at <= bindparam("now"))
 
 
@@ -198,7 +212,9 @@ class PostgresRevokedTokenRepository:
     async def is_revoked(self, jti: str) -> bool:
         if has_nul(jti):
             return False
-        return bool((await self._db.read(_IS_REVOKED, {"jti": jti})).scalar())
+        # Every authenticated request runs this too: straight on asyncpg (see `RawQuery`).
+        rows = await self._db.fetch(_IS_REVOKED, {"jti": jti})
+        return bool(rows[0].revoked)
 
     async def purge_expired(self, now: datetime) -> int:
         result = await self._db.write(_PURGE, {"now": now})

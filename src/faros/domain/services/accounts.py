@@ -69,9 +69,12 @@ class AccountService:
                 raise InvalidCredentials()
             if self._hasher.needs_rehash(user.hashed_password):
                 # D22: legacy bcrypt (or weaker argon2) hashes are upgraded on the next login.
-                user.hashed_password = await self._hasher.hash(password)
-                await uow.users.update(user)
-                await uow.commit()
+                rehashed = await self._hasher.hash(password)
+                locked = await uow.users.lock(user.id)
+                if locked is not None and locked.hashed_password == user.hashed_password:
+                    locked.hashed_password = rehashed
+                    await uow.users.update(locked)
+                    await uow.commit()
         return self._tokens.issue(user.username, user.token_version)
 
     async def authenticate(self, token: str) -> User:
@@ -106,7 +109,7 @@ class AccountService:
             raise Invalid("Current password is incorrect")
         hashed = await self._hasher.hash(new)
         async with self._uow() as uow:
-            user = await uow.users.get(caller.id)
+            user = await uow.users.lock(caller.id)
             if user is None:
                 raise AuthenticationFailed("User not found")
             user = replace(user, hashed_password=hashed, token_version=user.token_version + 1)
@@ -119,7 +122,8 @@ class AccountService:
         token = new_link_token()
         now = self._clock.now()
         async with self._uow() as uow:
-            user = await uow.users.by_email(email)
+            found = await uow.users.by_email(email)
+            user = None if found is None else await uow.users.lock(found.id)
             if user is None:
                 return
             user.reset_token_hash = token_hash(token)
@@ -133,8 +137,10 @@ class AccountService:
         hashed = await self._hasher.hash(new_password)
         now = self._clock.now()
         async with self._uow() as uow:
-            user = await uow.users.by_reset_token(token_hash(token))
-            if user is None:
+            found = await uow.users.by_reset_token(token_hash(token))
+            # Locked and read again: of two concurrent uses of one token, only one succeeds.
+            user = None if found is None else await uow.users.lock(found.id)
+            if user is None or user.reset_token_hash != token_hash(token):
                 raise Invalid("Invalid or expired reset token")
             if user.reset_token_expires is None or user.reset_token_expires < now:
                 raise Invalid("Password reset link has expired. Please request a new one.")

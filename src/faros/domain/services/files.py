@@ -148,7 +148,7 @@ class FileService:
         in_use = False
         try:
             async with self._uow() as uow:
-                user = await uow.users.get(caller.id)
+                user = await uow.users.lock(caller.id)
                 if user is None:
                     raise AuthenticationFailed("User not found")
                 previous = user.avatar_url

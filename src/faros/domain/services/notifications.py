@@ -52,7 +52,7 @@ class NotificationService:
         token = new_link_token()
         now = self._clock.now()
         async with self._uow() as uow:
-            user = await uow.users.get(caller.id)
+            user = await uow.users.lock(caller.id)
             if user is None:
                 raise AuthenticationFailed("User not found")
             user.verification_code_hash = token_hash(token)
@@ -66,8 +66,10 @@ class NotificationService:
         """Mark the token holder's address verified (single use); returns the username."""
         now = self._clock.now()
         async with self._uow() as uow:
-            user = await uow.users.by_verification_code(token_hash(token))
-            if user is None:
+            found = await uow.users.by_verification_code(token_hash(token))
+            # Locked and read again, so a concurrent change of this user is not overwritten.
+            user = None if found is None else await uow.users.lock(found.id)
+            if user is None or user.verification_code_hash != token_hash(token):
                 raise Invalid("Invalid or expired verification token")
             if user.verification_expires is None or user.verification_expires < now:
                 raise Invalid("Verification link has expired. Please request a new one.")
