@@ -76,9 +76,10 @@ pytest: install-dev
 test: lint pytest
 
 bench: install
-	@if [ -x bench/run.sh ]; then bench/run.sh; \
-	elif [ -f bench/run.sh ]; then bash bench/run.sh; \
-	else echo "bench/run.sh does not exist yet"; fi
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "make bench needs wrk: sudo apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS)"; \
+		exit 2; }
+	bash bench/run.sh
 
 # Maintainers only: re-resolve the pins.  The runtime lock is resolved first and constrains the
 # dev lock, so both install the same runtime versions.  hatchling (the build backend) is pinned

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, update
@@ -178,6 +179,22 @@ def comment_from_row(row: Row[Any]) -> Comment:
     )
 
 
+def prefetch_key(task_id: int) -> tuple[str, int]:
+    """Where `Database.prefetched` keeps a task's (comments, share count) read with the task."""
+    return ("task-view", task_id)
+
+
+def prefetched_view(db: Database, task_id: int) -> tuple[list[Comment], int] | None:
+    """A task's comments (fresh copies, oldest first) and share count, if read ahead."""
+    if db.in_transaction:
+        return None
+    found = db.prefetched.get(prefetch_key(task_id))
+    if found is None:
+        return None
+    comments, share_count = found
+    return [replace(comment) for comment in comments], share_count
+
+
 async def comments_by_task(db: Database, task_ids: list[int]) -> dict[int, list[Comment]]:
     """The comments of every task in `task_ids`, grouped by task, oldest first."""
     grouped: dict[int, list[Comment]] = {task_id: [] for task_id in task_ids}
@@ -211,6 +228,10 @@ class PostgresCommentRepository:
     async def for_task(self, task_id: int) -> list[Comment]:
         if not is_int32(task_id):
             return []
+        # GET /tasks/{id}/comments loads the task first, which read its comments too.
+        prefetched = prefetched_view(self._db, task_id)
+        if prefetched is not None:
+            return prefetched[0]
         rows = (await self._db.read(_COMMENTS_OF_TASK, {"task_id": task_id})).all()
         return [comment_from_row(row) for row in rows]
 
