@@ -50,6 +50,10 @@ def _serve(settings: Settings) -> None:
             log_config=None,
             proxy_headers=False,
             server_header=False,
+            # A worker process imports Litestar, SQLAlchemy and the app before it answers the
+            # supervisor; on a loaded 2-core machine that took longer than uvicorn's 5 s
+            # default, and the supervisor killed and restarted workers forever.
+            timeout_worker_healthcheck=60,
         )
 
 
