@@ -6,12 +6,10 @@ from faros.domain import activity, emails
 from faros.domain.comments import Comment, NewComment
 from faros.domain.errors import Forbidden, NotFound, TaskNotFound
 from faros.domain.permissions import AccessLevel, may_delete_comment, may_edit_comment
-from faros.domain.services.common import invalidate_stats, load_task, notify
+from faros.domain.services.common import TaskScopedService, invalidate_stats, load_task, notify
 from faros.domain.tasks import Task
 from faros.domain.users import User
-from faros.ports.cache import Cache
-from faros.ports.clock import Clock
-from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from faros.ports.unit_of_work import UnitOfWork
 
 COMMENT_NOT_FOUND = "Comment not found"
 
@@ -20,15 +18,7 @@ def _not_authorized(caller: User, comment_id: int) -> Forbidden:
     return Forbidden(f"User {caller.id} is not authorized to access comment_id={comment_id}")
 
 
-class CommentService:
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, cache: Cache, frontend_url: str
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._cache = cache
-        self._frontend_url = frontend_url
-
+class CommentService(TaskScopedService):
     async def add(self, caller: User, task_id: int, content: str) -> Comment:
         now = self._clock.now()
         async with self._uow() as uow:

@@ -12,9 +12,23 @@ from faros.domain.notifications import NotificationEvent, should_notify
 from faros.domain.permissions import AccessLevel, access_level, require
 from faros.domain.tasks import Task
 from faros.ports.cache import Cache
-from faros.ports.unit_of_work import UnitOfWork
+from faros.ports.clock import Clock
+from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 STATS_TTL_SECONDS = 300
+
+
+class TaskScopedService:
+    """What the task, sharing and comment use cases share: transactions, time, the stats
+    cache to invalidate, and the frontend address their e-mails link to."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, cache: Cache, frontend_url: str
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._cache = cache
+        self._frontend_url = frontend_url
 
 
 def stats_key(user_id: int) -> str:

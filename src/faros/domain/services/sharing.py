@@ -5,25 +5,14 @@ from __future__ import annotations
 from faros.domain import activity, emails
 from faros.domain.errors import Conflict, Invalid, NotFound
 from faros.domain.permissions import AccessLevel
-from faros.domain.services.common import invalidate_stats, load_task, notify
+from faros.domain.services.common import TaskScopedService, invalidate_stats, load_task, notify
 from faros.domain.sharing import NewShare, Share, SharePermission
 from faros.domain.users import User
-from faros.ports.cache import Cache
-from faros.ports.clock import Clock
-from faros.ports.unit_of_work import UnitOfWorkFactory
 
 ALREADY_SHARED = "Task already shared with this user"
 
 
-class SharingService:
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, cache: Cache, frontend_url: str
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._cache = cache
-        self._frontend_url = frontend_url
-
+class SharingService(TaskScopedService):
     async def shares(self, caller: User, task_id: int) -> list[Share]:
         async with self._uow() as uow:
             await load_task(uow, task_id, caller.id, AccessLevel.OWNER)

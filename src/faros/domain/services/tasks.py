@@ -11,6 +11,7 @@ from faros.domain.errors import Invalid, NotFound, TagNotFound
 from faros.domain.permissions import AccessLevel, access_level, require
 from faros.domain.services.common import (
     STATS_TTL_SECONDS,
+    TaskScopedService,
     invalidate_stats,
     load_task,
     notify,
@@ -31,23 +32,13 @@ from faros.domain.tasks import (
     task_view,
 )
 from faros.domain.users import User
-from faros.ports.cache import Cache
-from faros.ports.clock import Clock
 from faros.ports.task_repository import SharedTaskView
-from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from faros.ports.unit_of_work import UnitOfWork
 
 NO_FIELDS = "No fields provided for update"
 
 
-class TaskService:
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, cache: Cache, frontend_url: str
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._cache = cache
-        self._frontend_url = frontend_url
-
+class TaskService(TaskScopedService):
     async def create(
         self,
         caller: User,

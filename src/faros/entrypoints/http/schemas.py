@@ -334,15 +334,9 @@ class ActivityOut(Struct):
     username: str | None
 
 
-class TimelineEntryOut(Struct):
-    id: int
-    user_id: int
-    action: str
-    resource_type: str
-    resource_id: int
-    details: dict[str, Any] | None
-    created_at: dt.datetime
-    username: str | None
+class TimelineEntryOut(ActivityOut):
+    """An activity entry with its one-line summary (D14); `summary` comes last."""
+
     summary: str
 
 
