@@ -217,6 +217,16 @@ def _redis_warnings(caplog: pytest.LogCaptureFixture, fragment: str) -> list[str
     ]
 
 
+def _logged_once_per_outage(caplog: pytest.LogCaptureFixture) -> None:
+    """Cache and limiter share one breaker: a line when an outage starts, one when it ends,
+    never one per request. On a loaded machine a probe can get an answer in the middle of the
+    outage (the breaker then closes and reopens), so one or two outages may be seen."""
+    outages = len(_redis_warnings(caplog, "falling back"))
+    recoveries = len(_redis_warnings(caplog, "answering again"))
+    assert 1 <= outages <= 2
+    assert recoveries == outages
+
+
 async def test_hung_redis_then_resumed(
     traffic: Traffic,
     redis_server: ThrowAwayRedis,
@@ -242,9 +252,7 @@ async def test_hung_redis_then_resumed(
     await _nothing_stale_nothing_lost(traffic, redis_server, engine)
     await traffic.flow("redis back")
     await _nothing_stale_nothing_lost(traffic, redis_server, engine)
-    # Cache and limiter share one breaker: one line for the outage, one for the recovery.
-    assert len(_redis_warnings(caplog, "falling back")) == 1
-    assert len(_redis_warnings(caplog, "answering again")) == 1
+    _logged_once_per_outage(caplog)
 
 
 async def test_hung_redis_then_killed_then_restarted(
@@ -271,9 +279,7 @@ async def test_hung_redis_then_killed_then_restarted(
     await _nothing_stale_nothing_lost(traffic, redis_server, engine)
     await traffic.flow("redis back")
     await _nothing_stale_nothing_lost(traffic, redis_server, engine)
-    # Hung then down is one outage: one warning, one recovery.
-    assert len(_redis_warnings(caplog, "falling back")) == 1
-    assert len(_redis_warnings(caplog, "answering again")) == 1
+    _logged_once_per_outage(caplog)
 
 
 async def test_health_reports_a_disabled_redis_without_one(
