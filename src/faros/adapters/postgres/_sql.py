@@ -281,7 +281,9 @@ class Database:
         try:
             records = await driver.fetch(query.sql, *query.arguments(params))
         except Exception as error:
-            if is_connection_failure(error):
+            # Unlike SQLAlchemy, asyncpg does not flag a broken connection on its errors (a
+            # dropped one raises a plain InterfaceError): a connection now closed is an outage.
+            if is_connection_failure(error) or driver.is_closed():
                 raise_unavailable(error)
             raise
         return [RecordRow(record) for record in records]
