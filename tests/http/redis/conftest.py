@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 from redis.asyncio import Redis
-from redis_process import RedisKeys, ThrowAwayRedis, redis_compatible_server
+
+from throwaway_redis import RedisKeys, ThrowAwayRedis, redis_compatible_server
 
 
 @pytest.fixture(scope="module")

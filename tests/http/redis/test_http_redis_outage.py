@@ -36,9 +36,10 @@ import httpx
 import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
-from redis_process import RedisKeys, ThrowAwayRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from throwaway_redis import RedisKeys, ThrowAwayRedis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

@@ -20,7 +20,8 @@ import httpx
 import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
-from redis_process import RedisKeys, ThrowAwayRedis
+
+from throwaway_redis import RedisKeys, ThrowAwayRedis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

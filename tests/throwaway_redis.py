@@ -1,4 +1,7 @@
-"""A throw-away Redis process for the tests of this folder (imported by name, like conftest)."""
+"""Throw-away redis-server processes for the tests (imported by name: `tests/` is on the path).
+
+One place for finding a Redis-compatible binary, picking a port and waiting for PING.
+"""
 
 from __future__ import annotations
 
@@ -28,16 +31,16 @@ def redis_compatible_server() -> str | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
-def _answers_ping(port: int) -> bool:
+def answers_ping(port: int, timeout: float = 0.2) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as connection:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
             connection.sendall(b"PING\r\n")
             return connection.recv(16).startswith(b"+PONG")
     except OSError:
@@ -50,7 +53,7 @@ class ThrowAwayRedis:
     def __init__(self, binary: str) -> None:
         self._binary = binary
         self._folder = tempfile.mkdtemp(prefix="faros-http-redis-")
-        self.port = _free_port()
+        self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self._frozen = False
 
@@ -67,7 +70,7 @@ class ThrowAwayRedis:
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10
-        while not _answers_ping(self.port):
+        while not answers_ping(self.port):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{self._binary} did not start on port {self.port}")
             time.sleep(0.02)
