@@ -13,7 +13,12 @@ from faros.domain.errors import (
     Invalid,
     InvalidCredentials,
 )
-from faros.domain.services.secrets_util import new_link_token, token_hash
+from faros.domain.services.secrets_util import (
+    PASSWORD_RESET,
+    new_link_token,
+    redeem,
+    token_hash,
+)
 from faros.domain.users import NewUser, User, UserRef, email_is_acceptable, username_is_acceptable
 from faros.ports.clock import Clock
 from faros.ports.password_hasher import PasswordHasher
@@ -137,16 +142,8 @@ class AccountService:
         hashed = await self._hasher.hash(new_password)
         now = self._clock.now()
         async with self._uow() as uow:
-            found = await uow.users.by_reset_token(token_hash(token))
-            # Locked and read again: of two concurrent uses of one token, only one succeeds.
-            user = None if found is None else await uow.users.lock(found.id)
-            if user is None or user.reset_token_hash != token_hash(token):
-                raise Invalid("Invalid or expired reset token")
-            if user.reset_token_expires is None or user.reset_token_expires < now:
-                raise Invalid("Password reset link has expired. Please request a new one.")
+            user = await redeem(uow, PASSWORD_RESET, uow.users.by_reset_token, token, now)
             user.hashed_password = hashed
-            user.reset_token_hash = None
-            user.reset_token_expires = None
             user.token_version += 1
             await uow.users.update(user)
             await uow.commit()

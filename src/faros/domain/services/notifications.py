@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from faros.domain import emails, outbox
-from faros.domain.errors import AuthenticationFailed, Invalid
+from faros.domain.errors import AuthenticationFailed
 from faros.domain.notifications import PREFERENCE_FLAGS, NotificationPreferences
 from faros.domain.services.common import notify
-from faros.domain.services.secrets_util import new_link_token, token_hash
+from faros.domain.services.secrets_util import (
+    EMAIL_VERIFICATION,
+    new_link_token,
+    redeem,
+    token_hash,
+)
 from faros.domain.users import User
 from faros.ports.clock import Clock
 from faros.ports.task_repository import DueTask
@@ -66,16 +71,9 @@ class NotificationService:
         """Mark the token holder's address verified (single use); returns the username."""
         now = self._clock.now()
         async with self._uow() as uow:
-            found = await uow.users.by_verification_code(token_hash(token))
-            # Locked and read again, so a concurrent change of this user is not overwritten.
-            user = None if found is None else await uow.users.lock(found.id)
-            if user is None or user.verification_code_hash != token_hash(token):
-                raise Invalid("Invalid or expired verification token")
-            if user.verification_expires is None or user.verification_expires < now:
-                raise Invalid("Verification link has expired. Please request a new one.")
+            finder = uow.users.by_verification_code
+            user = await redeem(uow, EMAIL_VERIFICATION, finder, token, now)
             user.email_verified = True
-            user.verification_code_hash = None
-            user.verification_expires = None
             await uow.users.update(user)
             preferences = await uow.preferences.get_or_create(user.id, now, for_update=True)
             if not preferences.email_verified:
