@@ -1,4 +1,5 @@
 """Reproduction (copy into tests/races/): two PATCHes of different preference flags lose one."""
+
 import asyncio
 
 from race_kit import Api
@@ -10,10 +11,12 @@ async def test_concurrent_preference_patches_lose_no_flag(api: Api) -> None:
         who = await api.actor("pr")
         await api.client.get("/notifications/preferences", headers=who.auth)  # row exists
         first, second = await asyncio.gather(
-            api.client.patch("/notifications/preferences", headers=who.auth,
-                             json={"task_completed": True}),
-            api.client.patch("/notifications/preferences", headers=who.auth,
-                             json={"comment_on_my_task": False}),
+            api.client.patch(
+                "/notifications/preferences", headers=who.auth, json={"task_completed": True}
+            ),
+            api.client.patch(
+                "/notifications/preferences", headers=who.auth, json={"comment_on_my_task": False}
+            ),
         )
         assert (first.status_code, second.status_code) == (200, 200)
         final = (await api.client.get("/notifications/preferences", headers=who.auth)).json()

@@ -82,7 +82,11 @@ def task_updated(actor_id: int, applied: AppliedChanges, at: datetime) -> NewAct
 
 
 def task_shared(
-    actor_id: int, task: Task, user_id: int, username: str, permission: SharePermission,
+    actor_id: int,
+    task: Task,
+    user_id: int,
+    username: str,
+    permission: SharePermission,
     at: datetime,
 ) -> NewActivity:
     details = {

@@ -38,12 +38,14 @@ def task_shared(
 ) -> EmailMessage:
     link = _tasks_link(frontend_url)
     text = (
-        f"{actor} shared the task \"{task_title}\" with you ({permission} access).\n\n"
+        f'{actor} shared the task "{task_title}" with you ({permission} access).\n\n'
         f"Open FAROS: {link}\n"
     )
     html = _html_page(
-        [f"<strong>{escape(actor)}</strong> shared the task "
-         f"&ldquo;{escape(task_title)}&rdquo; with you ({escape(permission)} access)."],
+        [
+            f"<strong>{escape(actor)}</strong> shared the task "
+            f"&ldquo;{escape(task_title)}&rdquo; with you ({escape(permission)} access)."
+        ],
         link,
         "Open FAROS",
     )
@@ -55,12 +57,13 @@ def comment_added(
 ) -> EmailMessage:
     link = _tasks_link(frontend_url)
     preview = _preview(content)
-    text = (
-        f"{actor} commented on your task \"{task_title}\":\n\n{preview}\n\nOpen FAROS: {link}\n"
-    )
+    text = f'{actor} commented on your task "{task_title}":\n\n{preview}\n\nOpen FAROS: {link}\n'
     html = _html_page(
-        [f"<strong>{escape(actor)}</strong> commented on your task "
-         f"&ldquo;{escape(task_title)}&rdquo;:", f"<em>{escape(preview)}</em>"],
+        [
+            f"<strong>{escape(actor)}</strong> commented on your task "
+            f"&ldquo;{escape(task_title)}&rdquo;:",
+            f"<em>{escape(preview)}</em>",
+        ],
         link,
         "Open FAROS",
     )
@@ -69,10 +72,12 @@ def comment_added(
 
 def task_completed(to: str, actor: str, task_title: str, frontend_url: str) -> EmailMessage:
     link = _tasks_link(frontend_url)
-    text = f"{actor} marked your task \"{task_title}\" as completed.\n\nOpen FAROS: {link}\n"
+    text = f'{actor} marked your task "{task_title}" as completed.\n\nOpen FAROS: {link}\n'
     html = _html_page(
-        [f"<strong>{escape(actor)}</strong> marked your task "
-         f"&ldquo;{escape(task_title)}&rdquo; as completed."],
+        [
+            f"<strong>{escape(actor)}</strong> marked your task "
+            f"&ldquo;{escape(task_title)}&rdquo; as completed."
+        ],
         link,
         "Open FAROS",
     )
@@ -81,7 +86,7 @@ def task_completed(to: str, actor: str, task_title: str, frontend_url: str) -> E
 
 def task_due_soon(to: str, task_title: str, due: str, frontend_url: str) -> EmailMessage:
     link = _tasks_link(frontend_url)
-    text = f"The task \"{task_title}\" is due on {due}.\n\nOpen FAROS: {link}\n"
+    text = f'The task "{task_title}" is due on {due}.\n\nOpen FAROS: {link}\n'
     html = _html_page(
         [f"The task &ldquo;{escape(task_title)}&rdquo; is due on {escape(due)}."],
         link,
@@ -97,8 +102,11 @@ def verification(to: str, username: str, token: str, frontend_url: str) -> Email
         f"{link}\n\nThe link expires in 24 hours.\n"
     )
     html = _html_page(
-        [f"Hi {escape(username)},", "Please verify your FAROS e-mail address.",
-         "The link expires in 24 hours."],
+        [
+            f"Hi {escape(username)},",
+            "Please verify your FAROS e-mail address.",
+            "The link expires in 24 hours.",
+        ],
         link,
         "Verify e-mail",
     )
@@ -113,8 +121,11 @@ def password_reset(to: str, username: str, token: str, frontend_url: str) -> Ema
         "ignore this e-mail.\n"
     )
     html = _html_page(
-        [f"Hi {escape(username)},", "Someone asked to reset your FAROS password.",
-         "The link expires in 30 minutes. If it was not you, ignore this e-mail."],
+        [
+            f"Hi {escape(username)},",
+            "Someone asked to reset your FAROS password.",
+            "The link expires in 30 minutes. If it was not you, ignore this e-mail.",
+        ],
         link,
         "Reset password",
     )

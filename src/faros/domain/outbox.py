@@ -30,14 +30,20 @@ class OutboxMessage:
 
 
 def send_email(message: EmailMessage, dedupe_key: str | None = None) -> NewOutboxMessage:
-    payload = {"to": message.to, "subject": message.subject, "text": message.text,
-               "html": message.html}
+    payload = {
+        "to": message.to,
+        "subject": message.subject,
+        "text": message.text,
+        "html": message.html,
+    }
     return NewOutboxMessage("send_email", payload, dedupe_key)
 
 
 def email_from_payload(payload: dict[str, Any]) -> EmailMessage:
     return EmailMessage(
-        to=str(payload["to"]), subject=str(payload["subject"]), text=str(payload["text"]),
+        to=str(payload["to"]),
+        subject=str(payload["subject"]),
+        text=str(payload["text"]),
         html=str(payload["html"]),
     )
 

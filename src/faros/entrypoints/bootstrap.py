@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faros.adapters.localfs.storage import LocalBlobStorage
@@ -55,6 +54,8 @@ class Container:
     outbox: OutboxProcessor
     rate_limiter: RateLimiter
     database_ping: Callable[[], Awaitable[bool]]
+    # Wraps one request that reads no body: its units of work pass their connection along.
+    connection_hand_over: Callable[[], AbstractAsyncContextManager[None]]
     redis_ping: Callable[[], Awaitable[bool]] | None
     _resources: AsyncExitStack
 
@@ -145,7 +146,11 @@ def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
     async def ping() -> bool:
         try:
             async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+                # On the driver: through SQLAlchemy the ping was BEGIN, SELECT 1, ROLLBACK.
+                driver = (await connection.get_raw_connection()).driver_connection
+                if driver is None:  # not reachable: a checked-out connection has its driver
+                    return False
+                await driver.fetchval("SELECT 1")
         except Exception:  # noqa: BLE001 - any failure means "unreachable" to a health probe
             return False
         return True
@@ -185,6 +190,7 @@ def build_container(
         outbox=OutboxProcessor(uow, clock, email, storage),
         rate_limiter=limiter,
         database_ping=_ping(engine),
+        connection_hand_over=uow.handing_over,
         redis_ping=redis_ping,
         _resources=stack,
     )

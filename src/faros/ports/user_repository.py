@@ -25,6 +25,13 @@ class UserRepository(Protocol):
         """Case-insensitive match."""
         ...
 
+    async def token_holder(self, username: str, jti: str) -> tuple[User, bool] | None:
+        """The user a token names and whether its `jti` is on the deny-list, in one read.
+
+        Every authenticated request asks both; one lookup saves a database round trip each.
+        """
+        ...
+
     async def by_verification_code(self, code_hash: str) -> User | None: ...
 
     async def by_reset_token(self, token_hash: str) -> User | None: ...

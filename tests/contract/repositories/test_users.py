@@ -201,3 +201,25 @@ async def test_purge_removes_tokens_expired_by_now(uow_factory: UnitOfWorkFactor
             assert await uow.revoked_tokens.is_revoked(jti) is False
         assert await uow.revoked_tokens.is_revoked(fresh) is True
         assert await uow.revoked_tokens.purge_expired(base) == 0
+
+
+async def test_token_holder_reads_the_user_and_the_deny_list_together(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    jti, other = unique("jti"), unique("jti")
+    async with uow_factory() as uow:
+        user = await add_user(uow)
+        await uow.revoked_tokens.add(jti, NOW + timedelta(hours=1))
+        await uow.commit()
+    # A fresh unit of work: the read-only path (PostgreSQL: straight on the driver).
+    async with uow_factory() as uow:
+        assert await uow.users.token_holder(user.username, jti) == (user, True)
+        assert await uow.users.token_holder(user.username, other) == (user, False)
+        assert await uow.users.token_holder(user.username, "with\x00nul") == (user, False)
+        assert await uow.users.token_holder(unique(), other) is None
+        assert await uow.users.token_holder(user.username.upper(), other) is None
+        assert await uow.users.token_holder("nul\x00name", other) is None
+    # Inside a transaction (after a write) the answer is the same.
+    async with uow_factory() as uow:
+        await uow.revoked_tokens.add(other, NOW + timedelta(hours=1))
+        assert await uow.users.token_holder(user.username, other) == (user, True)

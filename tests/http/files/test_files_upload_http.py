@@ -513,9 +513,7 @@ async def test_filenames_naming_a_path_are_refused(api: Any, name: str) -> None:
         headers=owner.auth,
     )
     assert response.status_code == 400
-    assert response.json() == {
-        "detail": "File name must not contain path separators ('/' or '\\')"
-    }
+    assert response.json() == {"detail": "File name must not contain path separators ('/' or '\\')"}
     listed = await api.get(owner, f"/tasks/{task['id']}/files")
     assert listed.json() == []
 

@@ -70,9 +70,7 @@ async def test_the_worker_outlives_a_database_restart(
                 "outbox listener lost the database",
                 "outbox worker cannot reach the database (failure 2)",
             ):
-                await eventually(
-                    lambda s=symptom: holds(s in worker.output()), what=symptom
-                )
+                await eventually(lambda s=symptom: holds(s in worker.output()), what=symptom)
             options = (
                 f"-c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c port={port} "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"

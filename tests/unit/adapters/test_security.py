@@ -219,6 +219,34 @@ def test_issued_token_round_trips(issuer: JwtTokenIssuer) -> None:
     assert claims.expires_at.tzinfo is UTC
 
 
+def test_a_token_checked_before_still_expires(issuer: JwtTokenIssuer, clock: ManualClock) -> None:
+    token = issuer.issue("alice", token_version=0).token
+    assert issuer.decode(token).username == "alice"  # verified once, then known
+    clock.advance(timedelta(minutes=720))
+    assert _refused(issuer, token) == "Invalid or expired token"
+    assert _refused(issuer, token) == "Invalid or expired token"
+
+
+def test_a_known_token_with_one_character_changed_is_checked_again(
+    issuer: JwtTokenIssuer,
+) -> None:
+    token = issuer.issue("alice", token_version=0).token
+    issuer.decode(token)
+    head, payload, signature = token.split(".")
+    forged = ".".join((head, payload, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")))
+    assert _refused(issuer, forged) == "Invalid or expired token"
+    assert issuer.decode(token).username == "alice"
+
+
+def test_the_verified_tokens_kept_are_bounded(issuer: JwtTokenIssuer) -> None:
+    tokens = [issuer.issue(f"user{n}", token_version=0).token for n in range(5000)]
+    for token in tokens:
+        issuer.decode(token)
+    assert len(issuer._verified) == 4096
+    # The oldest were dropped and are simply verified again.
+    assert issuer.decode(tokens[0]).username == "user0"
+
+
 def test_issued_token_has_the_wire_shape(issuer: JwtTokenIssuer) -> None:
     token = issuer.issue("alice", token_version=0).token
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}

@@ -48,6 +48,10 @@ class MemoryUserRepository:
         user_id = self._db.user_by_username.get(username)
         return None if user_id is None else _copy(self._db.users[user_id])
 
+    async def token_holder(self, username: str, jti: str) -> tuple[User, bool] | None:
+        user = await self.by_username(username)
+        return None if user is None else (user, jti in self._db.revoked_tokens)
+
     async def by_email(self, email: str) -> User | None:
         user_id = self._db.user_by_email.get(email.lower())
         return None if user_id is None else _copy(self._db.users[user_id])

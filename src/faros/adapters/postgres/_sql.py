@@ -183,9 +183,7 @@ class RawQuery:
         # Values the statement carries itself (literals SQLAlchemy sends as parameters, such
         # as the priority ranks of a CASE); the caller supplies the others.
         self.fixed: dict[str, Any] = {
-            name: bind.effective_value
-            for name, bind in compiled.binds.items()
-            if not bind.required
+            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
@@ -311,6 +309,19 @@ class Database:
             if is_connection_failure(error):
                 raise_unavailable(error)
             raise
+
+    async def reset(self) -> None:
+        """Back to the state `open` left: no transaction, autocommit reads, nothing prefetched.
+
+        For a connection handed from one unit of work to the next; a read-only unit of work
+        leaves nothing to undo, so this costs no I/O unless a transaction was begun.
+        """
+        self.prefetched.clear()
+        if not self._transactional:
+            return
+        await self._connection.rollback()  # nothing, after a commit; else the unfinished work
+        await self._connection.execution_options(isolation_level="AUTOCOMMIT")
+        self._transactional = False
 
     async def close(self) -> None:
         """Roll back whatever was not committed and return the connection to the pool."""

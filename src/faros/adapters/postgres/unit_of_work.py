@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
 
@@ -29,6 +33,33 @@ from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
 from faros.ports.user_repository import RevokedTokenRepository, UserRepository
 
+logger = logging.getLogger("faros.postgres")
+
+
+class _HandOver:
+    """A connection kept from one unit of work for the next one in the same request.
+
+    An authenticated request runs two units of work back to back (the caller's token, then
+    the handler's use case). Handing the first one's connection to the second saves a pool
+    check-out and check-in and the connection's set-up. It is handed over once, never held
+    after the second unit of work (a file download then streams without a connection), and
+    never shared by two units of work at the same time.
+    """
+
+    __slots__ = ("busy", "db", "ended", "uses_left")
+
+    def __init__(self) -> None:
+        self.db: Database | None = None
+        self.busy = False
+        self.uses_left = 2
+        self.ended = False
+
+    def available(self) -> bool:
+        return not (self.busy or self.ended) and self.uses_left > 0
+
+
+_hand_over: ContextVar[_HandOver | None] = ContextVar("faros_connection_hand_over", default=None)
+
 
 class PostgresUnitOfWork:
     """Leaving the block without `commit()` rolls back; the connection always goes back.
@@ -55,10 +86,9 @@ class PostgresUnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._db: Database | None = None
+        self._hand_over: _HandOver | None = None
 
-    async def __aenter__(self) -> Self:
-        if self._db is not None:
-            raise RuntimeError("a unit of work cannot be entered twice")
+    async def _connect(self) -> Database:
         try:
             connection = await self._engine.connect()
         except Exception as error:
@@ -68,10 +98,23 @@ class PostgresUnitOfWork:
                 raise_unavailable(error)
             raise
         try:
-            db = await Database.open(connection)
+            return await Database.open(connection)
         except BaseException:
             await connection.close()
             raise
+
+    async def __aenter__(self) -> Self:
+        if self._db is not None:
+            raise RuntimeError("a unit of work cannot be entered twice")
+        hand_over = _hand_over.get()
+        if hand_over is not None and hand_over.available():
+            if hand_over.db is None:
+                hand_over.db = await self._connect()
+            hand_over.busy = True
+            self._hand_over = hand_over
+            db = hand_over.db
+        else:
+            db = await self._connect()
         self._db = db
         self.users = PostgresUserRepository(db)
         self.revoked_tokens = PostgresRevokedTokenRepository(db)
@@ -91,9 +134,23 @@ class PostgresUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         db, self._db = self._db, None
-        if db is not None:
-            # Closing rolls back anything uncommitted, then returns the connection.
-            await db.close()
+        hand_over, self._hand_over = self._hand_over, None
+        if db is None:
+            return
+        if hand_over is not None:
+            hand_over.busy = False
+            hand_over.uses_left -= 1
+            # After an error the connection may be broken or mid-transaction: not kept.
+            if exc is None and hand_over.uses_left > 0 and not hand_over.ended:
+                try:
+                    await db.reset()
+                except Exception:
+                    logger.debug("a connection could not be reset; not handed over", exc_info=True)
+                else:
+                    return
+            hand_over.db = None
+        # Closing rolls back anything uncommitted, then returns the connection.
+        await db.close()
 
     async def commit(self) -> None:
         if self._db is None:
@@ -109,3 +166,23 @@ class PostgresUnitOfWorkFactory:
 
     def __call__(self) -> PostgresUnitOfWork:
         return PostgresUnitOfWork(self._engine)
+
+    @asynccontextmanager
+    async def handing_over(self) -> AsyncIterator[None]:
+        """Within this block (one request), a unit of work passes its connection to the next.
+
+        Only for requests that read no body: one that does could keep a connection idle while
+        a slow client trickles its upload in.
+        """
+        hand_over = _HandOver()
+        token = _hand_over.set(hand_over)
+        try:
+            yield
+        finally:
+            _hand_over.reset(token)
+            hand_over.ended = True
+            # Busy: a task started in this request is still in its unit of work, which will
+            # return the connection itself when it leaves.
+            if hand_over.db is not None and not hand_over.busy:
+                db, hand_over.db = hand_over.db, None
+                await db.close()

@@ -43,6 +43,13 @@ _BY_ID = _SELECT.where(_u.id == bindparam("id"))
 _LOCK_BY_ID = _BY_ID.with_for_update()
 _BY_USERNAME = _SELECT.where(_u.username == bindparam("username"))
 _RAW_BY_USERNAME = RawQuery(_BY_USERNAME)
+# Authentication's one read: the user and the token's deny-list entry together.
+_RAW_TOKEN_HOLDER = RawQuery(
+    select(
+        *_COLUMNS,
+        exists().where(revoked_tokens.c.jti == bindparam("jti")).label("revoked"),
+    ).where(_u.username == bindparam("username"))
+)
 # Matches the unique index on lower(email), so the lookup is an index probe.
 _BY_EMAIL = _SELECT.where(func.lower(_u.email) == func.lower(bindparam("email")))
 _BY_VERIFICATION = _SELECT.where(_u.verification_code == bindparam("code"))
@@ -146,9 +153,18 @@ class PostgresUserRepository:
     async def by_username(self, username: str) -> User | None:
         if has_nul(username):
             return None
-        # Every authenticated request runs this: straight on asyncpg (see `RawQuery`).
         rows = await self._db.fetch(_RAW_BY_USERNAME, {"username": username})
         return user_from_row(rows[0]) if rows else None
+
+    async def token_holder(self, username: str, jti: str) -> tuple[User, bool] | None:
+        if has_nul(jti):  # cannot be on the deny-list (nor be sent: text holds no NUL)
+            user = await self.by_username(username)
+            return None if user is None else (user, False)
+        if has_nul(username):
+            return None
+        # Every authenticated request runs this: straight on asyncpg (see `RawQuery`).
+        rows = await self._db.fetch(_RAW_TOKEN_HOLDER, {"username": username, "jti": jti})
+        return (user_from_row(rows[0]), bool(rows[0].revoked)) if rows else None
 
     async def by_email(self, email: str) -> User | None:
         if has_nul(email):
@@ -212,7 +228,6 @@ class PostgresRevokedTokenRepository:
     async def is_revoked(self, jti: str) -> bool:
         if has_nul(jti):
             return False
-        # Every authenticated request runs this too: straight on asyncpg (see `RawQuery`).
         rows = await self._db.fetch(_IS_REVOKED, {"jti": jti})
         return bool(rows[0].revoked)
 

@@ -86,13 +86,12 @@ class AccountService:
         """The user a token speaks for; AuthenticationFailed with the contract's detail if none."""
         claims = self._tokens.decode(token)
         async with self._uow() as uow:
-            user = await uow.users.by_username(claims.username)
-            if user is None:
-                raise AuthenticationFailed("User not found")
-            if user.token_version != claims.token_version:
-                raise AuthenticationFailed(INVALID_TOKEN)
-            if await uow.revoked_tokens.is_revoked(claims.jti):
-                raise AuthenticationFailed(INVALID_TOKEN)
+            holder = await uow.users.token_holder(claims.username, claims.jti)
+        if holder is None:
+            raise AuthenticationFailed("User not found")
+        user, revoked = holder
+        if revoked or user.token_version != claims.token_version:
+            raise AuthenticationFailed(INVALID_TOKEN)
         return user
 
     async def logout(self, token: str | None) -> None:

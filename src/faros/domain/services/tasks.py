@@ -105,9 +105,7 @@ class TaskService(TaskScopedService):
         await invalidate_stats(self._cache, [caller.id, *(item.task.user_id for item in found)])
         return views
 
-    async def _apply(
-        self, uow: UnitOfWork, caller: User, task: Task, changes: TaskChanges
-    ) -> Task:
+    async def _apply(self, uow: UnitOfWork, caller: User, task: Task, changes: TaskChanges) -> Task:
         """Update one task with its activity entry and completion e-mail, in `uow`."""
         now = self._clock.now()
         applied = apply_changes(task, changes)
@@ -170,4 +168,3 @@ class TaskService(TaskScopedService):
             stats = await uow.tasks.stats(caller.id, self._clock.today())
         await self._cache.set(key, json.dumps(asdict(stats)).encode(), STATS_TTL_SECONDS)
         return stats
-

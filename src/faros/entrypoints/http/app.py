@@ -30,6 +30,7 @@ from faros.entrypoints.http.controllers import (
 )
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.errors import exception_handlers
+from faros.entrypoints.http.hand_over import install_connection_hand_over
 from faros.entrypoints.http.openapi import security_components
 from faros.entrypoints.http.outages import outage_handlers
 from faros.entrypoints.http.request_log import install_request_log
@@ -107,6 +108,7 @@ def create_app(
         ),
         debug=False,
     )
+    install_connection_hand_over(app)
     # Outside Litestar's middleware stack, so 404s, 405s and preflights are logged too.
     install_preflight_status(app)
     install_request_log(app)
