@@ -101,16 +101,19 @@ async def test_a_committed_write_is_seen_by_the_next_read_on_the_same_connection
         async with factory() as second:
             # before any write: the driver path, outside any transaction
             assert await second.users.token_holder(name, "jti") == (user, False)
-            assert second._db is not None and not second._db.in_transaction
+            assert second._db is not None
+            assert not second._db.in_transaction
 
 
 async def test_after_an_error_the_connection_is_not_handed_over(own_engine: AsyncEngine) -> None:
     factory = PostgresUnitOfWorkFactory(own_engine)
     async with factory.handing_over():
-        with pytest.raises(ZeroDivisionError):
+        try:
             async with factory() as first:
                 await _pid(first)
                 raise ZeroDivisionError
+        except ZeroDivisionError:
+            pass
         assert _checked_out(own_engine) == 0
         async with factory() as second:
             await _pid(second)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import statistics
 import threading
 import time
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from faros.adapters.memory.clock import ManualClock
 from faros.adapters.security import Argon2PasswordHasher, JwtTokenIssuer
+from faros.adapters.security.argon2_hasher import default_workers
 from faros.adapters.system_clock import SystemClock
 from faros.domain.errors import AuthenticationFailed
 from faros.ports.clock import Clock
@@ -169,6 +171,26 @@ async def test_hashing_runs_off_the_event_loop_on_a_bounded_pool() -> None:
     assert len(set(hashes)) == 6
     assert len(workers) <= 2  # six jobs queued for two threads, not six threads
     assert ticks >= 10  # the loop kept running while ~6 x 35 ms of hashing went on
+
+
+@pytest.mark.skipif(os.uname().sysname != "Linux", reason="per-thread nice values are Linux's")
+async def test_hashing_threads_run_at_the_lowest_priority() -> None:
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, workers=1)
+
+    def own_niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    try:
+        await hasher.hash("pw")
+        niceness = await asyncio.get_running_loop().run_in_executor(hasher._executor, own_niceness)
+    finally:
+        hasher.close()
+    assert niceness == 19
+    assert own_niceness() == 0  # the event loop's thread keeps its priority
+
+
+def test_the_pool_leaves_one_core_to_the_event_loop() -> None:
+    assert default_workers() == max(1, (os.cpu_count() or 1) - 1)
 
 
 # =========================================================================== access tokens
