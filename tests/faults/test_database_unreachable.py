@@ -20,7 +20,7 @@ from fault_kit import free_port, running
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from faros.adapters.postgres._sql import Database, DatabaseUnavailable
+from faros.adapters.postgres._sql import Database, DatabaseUnavailable, autocommit
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.entrypoints.http.app import create_app
@@ -87,15 +87,15 @@ async def test_a_statement_past_the_command_timeout_is_an_outage(database_url: s
     url = make_url(database_url).update_query_dict({"command_timeout": "0.5"})
     engine = create_engine(url.render_as_string(hide_password=False), pool_size=1)
     try:
-        async with engine.connect() as connection:
-            database = await Database.open(connection)
+        async with autocommit(engine).connect() as connection:
+            database = Database.open(connection)
             began = time.monotonic()
             with pytest.raises(DatabaseUnavailable):
                 await database.read(text("SELECT pg_sleep(30)"))
             assert time.monotonic() - began < BOUND
         # The pooled connection was not poisoned: the next statement on it just works.
-        async with engine.connect() as connection:
-            database = await Database.open(connection)
+        async with autocommit(engine).connect() as connection:
+            database = Database.open(connection)
             assert (await database.read(text("SELECT 1"))).scalar() == 1
     finally:
         await engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy import ARRAY, Integer, bindparam
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
@@ -205,6 +205,15 @@ class RecordRow:
             raise AttributeError(name) from None
 
 
+def autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The engine whose connections start in autocommit mode, as `Database` expects them.
+
+    Set at check-out (no round trip: asyncpg has no transaction open) and undone by the pool at
+    check-in; one step cheaper than switching each connection after checking it out.
+    """
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 class Database:
     """The unit of work's connection, shared by all its repositories.
 
@@ -231,11 +240,9 @@ class Database:
         return self._transactional
 
     @classmethod
-    async def open(cls, connection: AsyncConnection) -> Database:
-        # Changing the level is local to the pooled connection (no round trip); the pool sets
-        # it back to the engine's default when the connection is returned.
+    def open(cls, connection: AsyncConnection) -> Database:
+        """`connection` must come from `autocommit(engine)`: reads run outside a transaction."""
         level = connection.dialect.default_isolation_level or "READ COMMITTED"
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
         return cls(connection, level)
 
     async def begin(self) -> None:

@@ -11,7 +11,12 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres._sql import Database, is_connection_failure, raise_unavailable
+from faros.adapters.postgres._sql import (
+    Database,
+    autocommit,
+    is_connection_failure,
+    raise_unavailable,
+)
 from faros.adapters.postgres.activity import PostgresActivityRepository
 from faros.adapters.postgres.collaboration import (
     PostgresCommentRepository,
@@ -84,6 +89,7 @@ class PostgresUnitOfWork:
     outbox: OutboxRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
+        """`engine`: connections in autocommit mode (`autocommit(engine)`; the factory's)."""
         self._engine = engine
         self._db: Database | None = None
         self._hand_over: _HandOver | None = None
@@ -97,11 +103,7 @@ class PostgresUnitOfWork:
             if is_connection_failure(error):
                 raise_unavailable(error)
             raise
-        try:
-            return await Database.open(connection)
-        except BaseException:
-            await connection.close()
-            raise
+        return Database.open(connection)
 
     async def __aenter__(self) -> Self:
         if self._db is not None:
@@ -162,10 +164,10 @@ class PostgresUnitOfWorkFactory:
     """A `UnitOfWorkFactory`: each call is a fresh unit of work on the shared engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self._autocommit = autocommit(engine)
 
     def __call__(self) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self._engine)
+        return PostgresUnitOfWork(self._autocommit)
 
     @asynccontextmanager
     async def handing_over(self) -> AsyncIterator[None]:
