@@ -17,10 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fault_kit import free_port, running
-from sqlalchemy import text
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.engine import make_url
 
-from faros.adapters.postgres._sql import Database, DatabaseUnavailable, autocommit
+from faros.adapters.postgres._sql import Database, DatabaseUnavailable, RawQuery, autocommit
+from faros.adapters.postgres.driver_pool import driver_pool
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.entrypoints.http.app import create_app
@@ -86,16 +87,25 @@ async def test_app_answers_503_quickly_when_the_database_is_unreachable(
 async def test_a_statement_past_the_command_timeout_is_an_outage(database_url: str) -> None:
     url = make_url(database_url).update_query_dict({"command_timeout": "0.5"})
     engine = create_engine(url.render_as_string(hide_password=False), pool_size=1)
+    slow_fetch = RawQuery(select(func.pg_sleep(30)))
     try:
-        async with autocommit(engine).connect() as connection:
-            database = Database.open(connection)
+        for run in ("through SQLAlchemy", "on the driver's pool"):
+            database = Database(engine, autocommit(engine), driver_pool(engine, 1))
             began = time.monotonic()
+            slow = (
+                database.read(text("SELECT pg_sleep(30)"))
+                if run == "through SQLAlchemy"
+                else database.fetch(slow_fetch, {})
+            )
             with pytest.raises(DatabaseUnavailable):
-                await database.read(text("SELECT pg_sleep(30)"))
+                await slow
             assert time.monotonic() - began < BOUND
-        # The pooled connection was not poisoned: the next statement on it just works.
-        async with autocommit(engine).connect() as connection:
-            database = Database.open(connection)
+            await database.close()
+            # The pooled connections were not poisoned: the next statement just works.
+            database = Database(engine, autocommit(engine), driver_pool(engine, 1))
             assert (await database.read(text("SELECT 1"))).scalar() == 1
+            assert len(await database.fetch(RawQuery(select(literal(1).label("one"))), {})) == 1
+            await database.close()
+        await driver_pool(engine, 1).close()
     finally:
         await engine.dispose()

@@ -172,6 +172,7 @@ def build_container(
     engine = create_engine(database_url, pool_size=pool_size)
     stack.push_async_callback(engine.dispose)
     uow = PostgresUnitOfWorkFactory(engine)
+    stack.push_async_callback(uow.aclose)  # before the engine's dispose (last in, first out)
     storage = _storage(settings, stack)
     email = _email(settings, stack)
     cache, limiter, redis_ping = _cache_and_limiter(settings, stack)

@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from faros.adapters.postgres._sql import RawQuery
+from faros.adapters.postgres.driver_pool import driver_pool
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWork, PostgresUnitOfWorkFactory
 
@@ -25,13 +27,19 @@ async def own_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+_PID = RawQuery(select(func.pg_backend_pid().label("pid")))
+
+
 async def _pid(uow: PostgresUnitOfWork) -> int:
+    """The server process of the unit of work's driver connection (the one handed over)."""
     assert uow._db is not None
-    return int((await uow._db.read(text("SELECT pg_backend_pid()"))).scalar_one())
+    return int((await uow._db.fetch(_PID, {}))[0].pid)
 
 
 def _checked_out(engine: AsyncEngine) -> int:
-    return int(engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
+    """Connections of the driver pool in use (asyncpg: size minus idle)."""
+    pool = driver_pool(engine, 0)._pool
+    return int(pool.get_size() - pool.get_idle_size())
 
 
 async def test_the_second_unit_of_work_takes_the_first_ones_connection(
@@ -76,8 +84,8 @@ async def test_uncommitted_writes_are_rolled_back_before_the_hand_over(
     name, kept = unique(), unique()
     async with factory.handing_over():
         async with factory() as first:
-            await add_user(first, name)  # never committed
             first_pid = await _pid(first)
+            await add_user(first, name)  # never committed
         async with factory() as second:
             assert await _pid(second) == first_pid
             assert await second.users.by_username(name) is None

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import asyncpg
 import asyncpg.exceptions
@@ -18,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
+from faros.adapters.postgres._gate import FairGate
+from faros.adapters.postgres.driver_pool import DriverPool
 from faros.domain.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from faros.adapters.postgres.driver_pool import DriverConnection
 
 logger = logging.getLogger("faros.postgres")
 
@@ -206,7 +211,7 @@ class RecordRow:
 
 
 def autocommit(engine: AsyncEngine) -> AsyncEngine:
-    """The engine whose connections start in autocommit mode, as `Database` expects them.
+    """The engine whose connections start in autocommit mode, for reads outside a transaction.
 
     Set at check-out (no round trip: asyncpg has no transaction open) and undone by the pool at
     check-in; one step cheaper than switching each connection after checking it out.
@@ -215,19 +220,44 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
 
 
 class Database:
-    """The unit of work's connection, shared by all its repositories.
+    """The unit of work's connections, shared by all its repositories; each is made lazily.
 
     Statements run in autocommit mode until one needs the transaction (a write or a row lock):
     only then is the transaction begun. Under READ COMMITTED every statement takes its own
     snapshot anyway, so reads before the first write see exactly what they would inside the
     transaction, and a read-only unit of work saves the BEGIN and ROLLBACK round trips.
+
+    The hottest reads (`fetch`) run on a connection of the driver's own pool; other statements
+    on a SQLAlchemy connection, checked out at the first of them: in autocommit mode for a
+    read, or straight into a transaction for a write. A read-only unit of work that only
+    fetches never touches SQLAlchemy's pool.
     """
 
-    __slots__ = ("_connection", "_isolation_level", "_transactional", "prefetched")
+    __slots__ = (
+        "_connection",
+        "_driver",
+        "_driver_pool",
+        "_engine",
+        "_engine_gate",
+        "_reading_engine",
+        "_transactional",
+        "prefetched",
+    )
 
-    def __init__(self, connection: AsyncConnection, isolation_level: str) -> None:
-        self._connection = connection
-        self._isolation_level = isolation_level
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        reading_engine: AsyncEngine,
+        pool: DriverPool,
+        engine_gate: FairGate | None = None,
+    ) -> None:
+        self._engine = engine
+        # In front of SQLAlchemy's pool (see `FairGate`); None: straight to the pool.
+        self._engine_gate = engine_gate
+        self._reading_engine = reading_engine
+        self._driver_pool = pool
+        self._driver: DriverConnection | None = None
+        self._connection: AsyncConnection | None = None
         self._transactional = False
         # What one repository read ahead for another in the same unit of work (a task's
         # comments and share count, fetched with the task: one round trip instead of two).
@@ -239,21 +269,50 @@ class Database:
     def in_transaction(self) -> bool:
         return self._transactional
 
-    @classmethod
-    def open(cls, connection: AsyncConnection) -> Database:
-        """`connection` must come from `autocommit(engine)`: reads run outside a transaction."""
-        level = connection.dialect.default_isolation_level or "READ COMMITTED"
-        return cls(connection, level)
+    async def _checked_out(self, engine: AsyncEngine) -> AsyncConnection:
+        gate = self._engine_gate
+        try:
+            if gate is not None:
+                await gate.enter()
+            try:
+                connection = await engine.connect()
+            except BaseException:
+                if gate is not None:
+                    gate.leave()
+                raise
+        except Exception as error:
+            # Refused, timed out, server starting up or shutting down, pool exhausted: the
+            # request fails fast with 503 and the next one tries a fresh connection.
+            if is_connection_failure(error):
+                raise_unavailable(error)
+            raise
+        self._connection = connection
+        return connection
+
+    async def _driver_connection(self) -> DriverConnection:
+        if self._driver is None:
+            try:
+                self._driver = await self._driver_pool.acquire()
+            except Exception as error:
+                if is_connection_failure(error):
+                    raise_unavailable(error)
+                raise
+        return self._driver
 
     async def begin(self) -> None:
         """Make every later statement part of one transaction (idempotent)."""
         if self._transactional:
             return
-        # Close SQLAlchemy's bookkeeping transaction of the autocommit reads (no I/O: the
-        # driver has nothing open), then switch level; asyncpg sends BEGIN right before the
-        # next statement.
-        await self._connection.rollback()
-        await self._connection.execution_options(isolation_level=self._isolation_level)
+        if self._connection is None:
+            # A fresh connection of the plain engine: SQLAlchemy begins on the next statement.
+            await self._checked_out(self._engine)
+        else:
+            # After autocommit reads: close SQLAlchemy's bookkeeping transaction of those (no
+            # I/O: the driver has nothing open), then switch level; asyncpg sends BEGIN right
+            # before the next statement.
+            await self._connection.rollback()
+            level = self._connection.dialect.default_isolation_level or "READ COMMITTED"
+            await self._connection.execution_options(isolation_level=level)
         self._transactional = True
         self.prefetched.clear()
 
@@ -264,25 +323,20 @@ class Database:
     async def read(
         self, statement: Executable, params: Mapping[str, Any] | None = None
     ) -> CursorResult[Any]:
+        connection = self._connection or await self._checked_out(self._reading_engine)
         try:
-            return await self._connection.execute(statement, params)
+            return await connection.execute(statement, params)
         except Exception as error:
             if is_connection_failure(error):
                 raise_unavailable(error)
             raise
 
     async def fetch(self, query: RawQuery, params: Mapping[str, Any]) -> list[Any]:
-        """Rows of a read, on asyncpg directly before the first write (engine events do not
+        """Rows of a read, on the driver's pool before the first write (engine events do not
         see these), through SQLAlchemy inside the transaction like every other statement."""
         if self._transactional:
             return list(await self.read(query.statement, params))
-        sync = self._connection.sync_connection
-        if sync is None:  # not reachable: the unit of work opened the connection
-            return list(await self.read(query.statement, params))
-        # The checked-out connection's asyncpg connection: no I/O, no greenlet.
-        driver = sync.connection.driver_connection
-        if driver is None:  # not reachable either: a checked-out connection has its driver
-            return list(await self.read(query.statement, params))
+        driver = self._driver or await self._driver_connection()
         try:
             records = await driver.fetch(query.sql, *query.arguments(params))
         except Exception as error:
@@ -298,6 +352,7 @@ class Database:
     ) -> CursorResult[Any]:
         """Run a statement that changes rows or locks them, inside the transaction."""
         await self.begin()
+        assert self._connection is not None  # begin() checked it out  # noqa: S101
         try:
             return await self._connection.execute(statement, params)
         except Exception as error:
@@ -306,7 +361,7 @@ class Database:
             raise
 
     async def commit(self) -> None:
-        if not self._transactional:
+        if not self._transactional or self._connection is None:
             return
         try:
             await self._connection.commit()
@@ -318,22 +373,32 @@ class Database:
             raise
 
     async def reset(self) -> None:
-        """Back to the state `open` left: no transaction, autocommit reads, nothing prefetched.
+        """Back to a fresh unit of work's state, keeping only the driver connection.
 
-        For a connection handed from one unit of work to the next; a read-only unit of work
-        leaves nothing to undo, so this costs no I/O unless a transaction was begun.
+        For a connection handed from one unit of work to the next: the SQLAlchemy connection
+        (with whatever was not committed) goes back to its pool, nothing prefetched is kept.
         """
         self.prefetched.clear()
-        if not self._transactional:
-            return
-        await self._connection.rollback()  # nothing, after a commit; else the unfinished work
-        await self._connection.execution_options(isolation_level="AUTOCOMMIT")
         self._transactional = False
+        await self._close_connection()
 
     async def close(self) -> None:
-        """Roll back whatever was not committed and return the connection to the pool."""
+        """Roll back whatever was not committed and return the connections to their pools."""
+        self.prefetched.clear()
+        self._transactional = False
         try:
-            await self._connection.close()
+            await self._close_connection()
+        finally:
+            driver, self._driver = self._driver, None
+            if driver is not None:
+                await self._release(driver)
+
+    async def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            await connection.close()
         except Exception as error:
             # A dead connection cannot roll back, but the server already discarded its open
             # transaction when the session ended; SQLAlchemy has dropped it from the pool.
@@ -341,3 +406,15 @@ class Database:
             if not is_connection_failure(error):
                 raise
             logger.debug("closing a lost database connection failed", exc_info=error)
+        finally:
+            if self._engine_gate is not None:
+                self._engine_gate.leave()
+
+    async def _release(self, driver: DriverConnection) -> None:
+        try:
+            await self._driver_pool.release(driver)
+        except Exception as error:
+            # As above: asyncpg terminated the broken connection and will make a new one.
+            if not (is_connection_failure(error) or driver.is_closed()):
+                raise
+            logger.debug("releasing a lost database connection failed", exc_info=error)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
@@ -73,10 +73,6 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     SQLAlchemy's prepared-statement cache stays at its default (on, 100 per connection).
     """
     asyncpg_url = to_asyncpg_url(url)
-    connect_args: dict[str, Any] = {
-        "server_settings": {"application_name": "faros", "jit": "off"},
-        **_timeouts(make_url(asyncpg_url).query),
-    }
     engine = create_async_engine(
         asyncpg_url,
         pool_size=pool_size * POOL_KEPT_FACTOR,
@@ -84,10 +80,18 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_timeout=POOL_TIMEOUT_SECONDS,
         pool_recycle=POOL_RECYCLE_SECONDS,
         pool_pre_ping=False,
-        connect_args=connect_args,
+        connect_args=driver_connect_kwargs(make_url(asyncpg_url)),
     )
     event.listen(engine.sync_engine, "checkout", _drop_closed_connections)
     return engine
+
+
+def driver_connect_kwargs(url: URL) -> dict[str, Any]:
+    """What asyncpg.connect() gets besides the URL's own parts, for every FAROS connection."""
+    return {
+        "server_settings": {"application_name": "faros", "jit": "off"},
+        **_timeouts(url.query),
+    }
 
 
 def _timeouts(query: Mapping[str, str | tuple[str, ...]]) -> dict[str, float]:

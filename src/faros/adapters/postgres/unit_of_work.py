@@ -11,17 +11,14 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres._sql import (
-    Database,
-    autocommit,
-    is_connection_failure,
-    raise_unavailable,
-)
+from faros.adapters.postgres._gate import FairGate
+from faros.adapters.postgres._sql import Database, autocommit
 from faros.adapters.postgres.activity import PostgresActivityRepository
 from faros.adapters.postgres.collaboration import (
     PostgresCommentRepository,
     PostgresShareRepository,
 )
+from faros.adapters.postgres.driver_pool import DriverPool, driver_pool
 from faros.adapters.postgres.files import PostgresFileRepository
 from faros.adapters.postgres.outbox import PostgresOutboxRepository
 from faros.adapters.postgres.preferences import PostgresPreferencesRepository
@@ -39,6 +36,10 @@ from faros.ports.task_repository import TaskRepository
 from faros.ports.user_repository import RevokedTokenRepository, UserRepository
 
 logger = logging.getLogger("faros.postgres")
+
+# Connections of the driver's pool (read-only units of work) per engine; SQLAlchemy's pool
+# keeps its own (engine.py). One worker rarely has more than a few reads waiting on the server.
+DRIVER_POOL_SIZE = 10
 
 
 class _HandOver:
@@ -69,8 +70,8 @@ _hand_over: ContextVar[_HandOver | None] = ContextVar("faros_connection_hand_ove
 class PostgresUnitOfWork:
     """Leaving the block without `commit()` rolls back; the connection always goes back.
 
-    A database that cannot be reached raises `DatabaseUnavailable` (a `ServiceUnavailable`),
-    from entering the block as from any statement or the commit inside it.
+    A database that cannot be reached raises `DatabaseUnavailable` (a `ServiceUnavailable`)
+    from any statement or the commit: connections are checked out at the first statement.
 
     The transaction itself starts lazily, at the first write or row lock (see `Database`), so
     a read-only unit of work costs only its own statements.
@@ -88,22 +89,22 @@ class PostgresUnitOfWork:
     preferences: PreferencesRepository
     outbox: OutboxRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        """`engine`: connections in autocommit mode (`autocommit(engine)`; the factory's)."""
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        pool: DriverPool,
+        reading_engine: AsyncEngine | None = None,
+        engine_gate: FairGate | None = None,
+    ) -> None:
         self._engine = engine
+        self._reading_engine = reading_engine or autocommit(engine)
+        self._engine_gate = engine_gate
+        self._pool = pool
         self._db: Database | None = None
         self._hand_over: _HandOver | None = None
 
-    async def _connect(self) -> Database:
-        try:
-            connection = await self._engine.connect()
-        except Exception as error:
-            # Refused, timed out, server starting up or shutting down, pool exhausted: the
-            # request fails fast with 503 and the next one tries a fresh connection.
-            if is_connection_failure(error):
-                raise_unavailable(error)
-            raise
-        return Database.open(connection)
+    def _new_database(self) -> Database:
+        return Database(self._engine, self._reading_engine, self._pool, self._engine_gate)
 
     async def __aenter__(self) -> Self:
         if self._db is not None:
@@ -111,12 +112,12 @@ class PostgresUnitOfWork:
         hand_over = _hand_over.get()
         if hand_over is not None and hand_over.available():
             if hand_over.db is None:
-                hand_over.db = await self._connect()
+                hand_over.db = self._new_database()
             hand_over.busy = True
             self._hand_over = hand_over
             db = hand_over.db
         else:
-            db = await self._connect()
+            db = self._new_database()
         self._db = db
         self.users = PostgresUserRepository(db)
         self.revoked_tokens = PostgresRevokedTokenRepository(db)
@@ -163,11 +164,21 @@ class PostgresUnitOfWork:
 class PostgresUnitOfWorkFactory:
     """A `UnitOfWorkFactory`: each call is a fresh unit of work on the shared engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._autocommit = autocommit(engine)
+    def __init__(self, engine: AsyncEngine, *, driver_pool_size: int = DRIVER_POOL_SIZE) -> None:
+        self._engine = engine
+        self._pool = driver_pool(engine, driver_pool_size)
+        # Made once: each `execution_options()` call builds a new engine proxy.
+        self._reading_engine = autocommit(engine)
+        # As many as SQLAlchemy's pool holds, less one for the outbox worker and the health
+        # probe, which use the engine directly.
+        self._engine_gate = FairGate(max(1, engine.pool.size() - 1))  # type: ignore[attr-defined]
 
     def __call__(self) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self._autocommit)
+        return PostgresUnitOfWork(self._engine, self._pool, self._reading_engine, self._engine_gate)
+
+    async def aclose(self) -> None:
+        """Close the driver pool's connections (the engine's are closed by `dispose()`)."""
+        await self._pool.close()
 
     @asynccontextmanager
     async def handing_over(self) -> AsyncIterator[None]:

@@ -1,0 +1,122 @@
+"""asyncpg's own pool, for the reads that run straight on the driver (`Database.fetch`).
+
+Checking a connection out of SQLAlchemy's pool and back costs about 80 µs of CPU per unit of
+work (three greenlet switches, pool events, reset-on-return bookkeeping); asyncpg's pool does
+the same in about 15 (bench/README.md). Read-only units of work, most requests, only ever use
+this pool. Connections are made exactly as the engine makes its own (same URL, timeouts and
+server settings) and decode JSON the way SQLAlchemy's connections do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from weakref import WeakKeyDictionary
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from faros.adapters.postgres._gate import FairGate
+from faros.adapters.postgres.engine import (
+    POOL_TIMEOUT_SECONDS,
+    driver_connect_kwargs,
+)
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    # Generic only in asyncpg's stubs, not at run time.
+    DriverConnection: TypeAlias = PoolConnectionProxy[asyncpg.Record]
+
+# SQLAlchemy's own connect arguments, which asyncpg.connect() does not know.
+_SQLALCHEMY_ONLY: Final = frozenset(
+    {"prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn"}
+)
+# Idle connections beyond this are closed (and made again when needed): firewalls and proxies
+# silently drop long-idle TCP connections.
+MAX_IDLE_SECONDS: Final = 300.0
+
+
+async def _json_codecs(connection: asyncpg.Connection) -> None:
+    # As SQLAlchemy's asyncpg dialect sets them up: json and jsonb values decode to Python.
+    await connection.set_type_codec(
+        "json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+    )
+    await connection.set_type_codec(
+        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+    )
+
+
+async def _end_open_transaction(connection: asyncpg.Connection) -> None:
+    """On release: these connections run in autocommit, so usually there is nothing to do.
+
+    asyncpg's default reset (`RESET ALL`, `UNLISTEN *`, ...) would cost a round trip on every
+    release; only a transaction left open (a statement cancelled mid-way) needs undoing.
+    """
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
+class DriverPool:
+    def __init__(self, engine: AsyncEngine, size: int) -> None:
+        _, params = engine.dialect.create_connect_args(engine.url)
+        connect: dict[str, Any] = {k: v for k, v in params.items() if k not in _SQLALCHEMY_ONLY}
+        connect.update(driver_connect_kwargs(engine.url))
+        self._pool: asyncpg.Pool = asyncpg.create_pool(
+            min_size=0,
+            max_size=size,
+            max_inactive_connection_lifetime=MAX_IDLE_SECONDS,
+            init=_json_codecs,
+            reset=_end_open_transaction,
+            **connect,
+        )
+        self._gate = FairGate(size)
+        self._started = False
+        self._starting = asyncio.Lock()
+
+    async def acquire(self) -> DriverConnection:
+        if not self._started:
+            async with self._starting:
+                if not self._started:
+                    await self._pool  # min_size 0: no connection is made here
+                    self._started = True
+        await self._gate.enter()
+        try:
+            connection: DriverConnection = await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
+        except BaseException:
+            self._gate.leave()
+            raise
+        return connection
+
+    async def release(self, connection: DriverConnection) -> None:
+        try:
+            await self._pool.release(connection)
+        finally:
+            self._gate.leave()
+
+    async def close(self) -> None:
+        if self._started:
+            await self._pool.close()
+
+    def terminate(self) -> None:
+        if self._started:
+            self._pool.terminate()
+
+
+_pools: WeakKeyDictionary[Engine, DriverPool] = WeakKeyDictionary()
+
+
+def driver_pool(engine: AsyncEngine, size: int) -> DriverPool:
+    """The driver pool beside `engine` (one per engine), closed when the engine is disposed."""
+    existing = _pools.get(engine.sync_engine)
+    if existing is not None:
+        return existing
+    pool = DriverPool(engine, size)
+    _pools[engine.sync_engine] = pool
+    # `dispose()` is synchronous from the event's point of view: terminate (no goodbye to the
+    # server). The application closes its pool gracefully before disposing (bootstrap.py).
+    event.listen(engine.sync_engine, "engine_disposed", lambda _: pool.terminate())
+    return pool
