@@ -171,7 +171,7 @@ def build_container(
     clock = clock or SystemClock()
     engine = create_engine(database_url, pool_size=pool_size)
     stack.push_async_callback(engine.dispose)
-    uow = PostgresUnitOfWorkFactory(engine)
+    uow = PostgresUnitOfWorkFactory(engine, cache_authentication=True)
     stack.push_async_callback(uow.aclose)  # before the engine's dispose (last in, first out)
     storage = _storage(settings, stack)
     email = _email(settings, stack)

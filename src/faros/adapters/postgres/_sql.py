@@ -19,6 +19,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
 from faros.adapters.postgres._gate import FairGate
+from faros.adapters.postgres.auth_cache import AuthCache
 from faros.adapters.postgres.driver_pool import DriverPool
 from faros.domain.errors import ServiceUnavailable
 
@@ -234,6 +235,7 @@ class Database:
     """
 
     __slots__ = (
+        "_auth_cache",
         "_connection",
         "_driver",
         "_driver_pool",
@@ -241,6 +243,7 @@ class Database:
         "_engine_gate",
         "_reading_engine",
         "_transactional",
+        "auth_changed",
         "prefetched",
     )
 
@@ -250,8 +253,13 @@ class Database:
         reading_engine: AsyncEngine,
         pool: DriverPool,
         engine_gate: FairGate | None = None,
+        auth_cache: AuthCache | None = None,
     ) -> None:
         self._engine = engine
+        self._auth_cache = auth_cache
+        # Set by a write to users or the deny-list: the process forgets who it authenticated
+        # when that commits (other processes hear PostgreSQL's NOTIFY; see auth_cache.py).
+        self.auth_changed = False
         # In front of SQLAlchemy's pool (see `FairGate`); None: straight to the pool.
         self._engine_gate = engine_gate
         self._reading_engine = reading_engine
@@ -268,6 +276,11 @@ class Database:
     @property
     def in_transaction(self) -> bool:
         return self._transactional
+
+    @property
+    def auth_cache(self) -> AuthCache | None:
+        """Users authenticated recently, for reads outside a transaction only."""
+        return None if self._transactional else self._auth_cache
 
     async def _checked_out(self, engine: AsyncEngine) -> AsyncConnection:
         gate = self._engine_gate
@@ -371,6 +384,10 @@ class Database:
             if is_connection_failure(error):
                 raise_unavailable(error)
             raise
+        finally:
+            # Also when the outcome is unknown: forgetting too much costs one read.
+            if self.auth_changed and self._auth_cache is not None:
+                self._auth_cache.forget_all()
 
     async def reset(self) -> None:
         """Back to a fresh unit of work's state, keeping only the driver connection.
@@ -380,12 +397,14 @@ class Database:
         """
         self.prefetched.clear()
         self._transactional = False
+        self.auth_changed = False
         await self._close_connection()
 
     async def close(self) -> None:
         """Roll back whatever was not committed and return the connections to their pools."""
         self.prefetched.clear()
         self._transactional = False
+        self.auth_changed = False
         try:
             await self._close_connection()
         finally:

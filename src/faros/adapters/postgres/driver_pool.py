@@ -65,6 +65,7 @@ class DriverPool:
         _, params = engine.dialect.create_connect_args(engine.url)
         connect: dict[str, Any] = {k: v for k, v in params.items() if k not in _SQLALCHEMY_ONLY}
         connect.update(driver_connect_kwargs(engine.url))
+        self._connect_kwargs = connect
         self._pool: asyncpg.Pool = asyncpg.create_pool(
             min_size=0,
             max_size=size,
@@ -89,6 +90,11 @@ class DriverPool:
         except BaseException:
             self._gate.leave()
             raise
+        return connection
+
+    async def connect(self) -> asyncpg.Connection:
+        """A connection of its own (not pooled), made like the pool's, e.g. for LISTEN."""
+        connection: asyncpg.Connection = await asyncpg.connect(**self._connect_kwargs)
         return connection
 
     async def release(self, connection: DriverConnection) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from faros.adapters.postgres._gate import FairGate
 from faros.adapters.postgres._sql import Database, autocommit
 from faros.adapters.postgres.activity import PostgresActivityRepository
+from faros.adapters.postgres.auth_cache import AuthCache
 from faros.adapters.postgres.collaboration import (
     PostgresCommentRepository,
     PostgresShareRepository,
@@ -95,16 +96,20 @@ class PostgresUnitOfWork:
         pool: DriverPool,
         reading_engine: AsyncEngine | None = None,
         engine_gate: FairGate | None = None,
+        auth_cache: AuthCache | None = None,
     ) -> None:
         self._engine = engine
         self._reading_engine = reading_engine or autocommit(engine)
         self._engine_gate = engine_gate
+        self._auth_cache = auth_cache
         self._pool = pool
         self._db: Database | None = None
         self._hand_over: _HandOver | None = None
 
     def _new_database(self) -> Database:
-        return Database(self._engine, self._reading_engine, self._pool, self._engine_gate)
+        return Database(
+            self._engine, self._reading_engine, self._pool, self._engine_gate, self._auth_cache
+        )
 
     async def __aenter__(self) -> Self:
         if self._db is not None:
@@ -164,9 +169,18 @@ class PostgresUnitOfWork:
 class PostgresUnitOfWorkFactory:
     """A `UnitOfWorkFactory`: each call is a fresh unit of work on the shared engine."""
 
-    def __init__(self, engine: AsyncEngine, *, driver_pool_size: int = DRIVER_POOL_SIZE) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        driver_pool_size: int = DRIVER_POOL_SIZE,
+        cache_authentication: bool = False,
+    ) -> None:
+        """`cache_authentication`: keep recently authenticated users in the process (see
+        auth_cache.py); needs the LISTEN connection that comes with it."""
         self._engine = engine
         self._pool = driver_pool(engine, driver_pool_size)
+        self._auth_cache = AuthCache(self._pool.connect) if cache_authentication else None
         # Made once: each `execution_options()` call builds a new engine proxy.
         self._reading_engine = autocommit(engine)
         # As many as SQLAlchemy's pool holds, less one for the outbox worker and the health
@@ -174,10 +188,14 @@ class PostgresUnitOfWorkFactory:
         self._engine_gate = FairGate(max(1, engine.pool.size() - 1))  # type: ignore[attr-defined]
 
     def __call__(self) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self._engine, self._pool, self._reading_engine, self._engine_gate)
+        return PostgresUnitOfWork(
+            self._engine, self._pool, self._reading_engine, self._engine_gate, self._auth_cache
+        )
 
     async def aclose(self) -> None:
         """Close the driver pool's connections (the engine's are closed by `dispose()`)."""
+        if self._auth_cache is not None:
+            await self._auth_cache.aclose()
         await self._pool.close()
 
     @asynccontextmanager

@@ -162,9 +162,22 @@ class PostgresUserRepository:
             return None if user is None else (user, False)
         if has_nul(username):
             return None
+        cache = self._db.auth_cache
+        if cache is None:
+            rows = await self._db.fetch(_RAW_TOKEN_HOLDER, {"username": username, "jti": jti})
+            return (user_from_row(rows[0]), bool(rows[0].revoked)) if rows else None
+        known = cache.get(username, jti)
+        if known is not None:
+            return known, False
+        generation = cache.generation
         # Every authenticated request runs this: straight on asyncpg (see `RawQuery`).
         rows = await self._db.fetch(_RAW_TOKEN_HOLDER, {"username": username, "jti": jti})
-        return (user_from_row(rows[0]), bool(rows[0].revoked)) if rows else None
+        if not rows:
+            return None
+        user, revoked = user_from_row(rows[0]), bool(rows[0].revoked)
+        if not revoked:
+            cache.put(username, jti, user, generation)
+        return user, revoked
 
     async def by_email(self, email: str) -> User | None:
         if has_nul(email):
@@ -182,6 +195,7 @@ class PostgresUserRepository:
         return await self._one(_BY_RESET, {"token": token_hash})
 
     async def update(self, user: User) -> None:
+        self._db.auth_changed = True
         await self._db.write(
             _UPDATE,
             {
@@ -223,6 +237,7 @@ class PostgresRevokedTokenRepository:
         self._db = db
 
     async def add(self, jti: str, expires_at: datetime) -> None:
+        self._db.auth_changed = True
         await self._db.write(_REVOKE, {"jti": jti, "expires_at": expires_at})
 
     async def is_revoked(self, jti: str) -> bool:
