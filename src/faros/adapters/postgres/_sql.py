@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -65,11 +67,11 @@ def contains_pattern(text: str) -> str:
 
 def utc(value: datetime) -> datetime:
     # asyncpg already decodes timestamptz as UTC; this keeps the promise explicit and cheap.
-    return value.astimezone(UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC)
+    return None if value is None else utc(value)
 
 
 def start_of_day(day: date) -> datetime:
@@ -179,7 +181,7 @@ class RawQuery:
     (bench/README.md), more than the statement itself.
     """
 
-    __slots__ = ("fixed", "names", "sql", "statement")
+    __slots__ = ("_row_types", "fixed", "names", "sql", "statement")
 
     def __init__(self, statement: Executable) -> None:
         compiled = statement.compile(dialect=_DIALECT)  # type: ignore[attr-defined]
@@ -192,8 +194,32 @@ class RawQuery:
             name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
 
+        self._row_types: dict[tuple[str, ...], Callable[[asyncpg.Record], Any]] = {}
+
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         return [params[name] if name in params else self.fixed[name] for name in self.names]
+
+    def rows(self, records: list[asyncpg.Record]) -> list[Any]:
+        """The records as rows readable like SQLAlchemy's (`row.name`), for the same converters.
+
+        A named tuple per column list: its attributes are read in C, where a `__getattr__`
+        wrapper cost about 0.4 µs per column read (a page of tasks reads some 300).
+        """
+        if not records:
+            return []
+        keys = tuple(records[0].keys())
+        make = self._row_types.get(keys)
+        if make is None:
+            make = self._row_types[keys] = _row_type(keys)
+        return [make(record) for record in records]
+
+
+def _row_type(keys: tuple[str, ...]) -> Callable[[asyncpg.Record], Any]:
+    try:
+        # `tuple.__new__` straight from the record's values: no Python-level __init__.
+        return functools.partial(tuple.__new__, namedtuple("Row", keys))
+    except ValueError:  # a label that cannot be an attribute name (or a repeated one)
+        return RecordRow
 
 
 class RecordRow:
@@ -358,7 +384,7 @@ class Database:
             if is_connection_failure(error) or driver.is_closed():
                 raise_unavailable(error)
             raise
-        return [RecordRow(record) for record in records]
+        return query.rows(records)
 
     async def write(
         self, statement: Executable, params: Mapping[str, Any] | None = None
