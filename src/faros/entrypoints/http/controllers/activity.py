@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from litestar import Request, Router, get
+from litestar import Request, Router
 
 from faros.domain.activity import ActivityFilter
 from faros.entrypoints.http.deps import authenticated, caller, container_of
 from faros.entrypoints.http.io import read_query, task_id_of
+from faros.entrypoints.http.routing import get
 from faros.entrypoints.http.schemas import (
     ActivityOut,
     ActivityQuery,
