@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ import pytest
 from litestar import Litestar, Request, get, post
 from litestar.testing import TestClient
 
+from faros.entrypoints.http import request_log
 from faros.entrypoints.http.errors import exception_handlers
 from faros.entrypoints.http.request_log import (
     ConsoleFormatter,
@@ -222,3 +225,67 @@ def test_configure_logging_installs_one_handler(capsys: pytest.CaptureFixture[st
             root.removeHandler(handler)
         root.setLevel(level)
         logging.getLogger("uvicorn.access").disabled = False
+
+
+class _CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def _handler_on(stream: _CountingStream) -> logging.Handler:
+    handler = request_log._FarosHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    return handler
+
+
+def _record(name: str, message: str, level: int = logging.INFO) -> logging.LogRecord:
+    return logging.LogRecord(name, level, __file__, 1, message, None, None)
+
+
+async def test_request_lines_on_the_loop_are_written_together_and_in_order() -> None:
+    stream = _CountingStream()
+    handler = _handler_on(stream)
+    for n in range(5):
+        handler.handle(_record("faros.request", f"GET /{n} 200"))
+    assert stream.writes == 0  # gathered
+    # Any other line is written at once, after the gathered ones.
+    handler.handle(_record("faros.app", "something to see", logging.WARNING))
+    lines = [json.loads(line)["msg"] for line in stream.getvalue().splitlines()]
+    assert lines == [*(f"GET /{n} 200" for n in range(5)), "something to see"]
+    assert stream.writes == 1
+
+
+async def test_gathered_lines_are_written_within_the_delay() -> None:
+    stream = _CountingStream()
+    handler = _handler_on(stream)
+    handler.handle(_record("faros.request", "GET /a 200"))
+    handler.handle(_record("faros.request", "GET /b 200"))
+    written = asyncio.Event()
+    asyncio.get_running_loop().call_later(request_log.LOG_WRITE_DELAY_SECONDS * 2, written.set)
+    await written.wait()
+    assert [json.loads(line)["msg"] for line in stream.getvalue().splitlines()] == [
+        "GET /a 200",
+        "GET /b 200",
+    ]
+    assert stream.writes == 1
+
+
+async def test_flush_writes_what_is_waiting() -> None:
+    stream = _CountingStream()
+    handler = _handler_on(stream)
+    handler.handle(_record("faros.request", "GET /a 200"))
+    handler.flush()
+    assert json.loads(stream.getvalue())["msg"] == "GET /a 200"
+
+
+def test_without_a_running_loop_every_line_is_written_at_once() -> None:
+    stream = _CountingStream()
+    handler = _handler_on(stream)
+    handler.handle(_record("faros.request", "GET /a 200"))
+    handler.handle(_record("faros.request", "GET /b 200"))
+    assert stream.writes == 2

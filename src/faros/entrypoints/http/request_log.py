@@ -17,13 +17,15 @@ handler, inside `Litestar.__call__`) or serve `RequestLogMiddleware(app)`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 import re
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
 import msgspec
 from litestar.enums import ScopeType
@@ -45,7 +47,8 @@ REQUEST_ID_HEADER: Final = "x-request-id"
 _HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
 _SAFE_ID: Final = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
-logger = logging.getLogger("faros.request")
+REQUEST_LOGGER: Final = "faros.request"
+logger = logging.getLogger(REQUEST_LOGGER)
 
 
 def _user_id(scope: Scope) -> Any:
@@ -181,8 +184,70 @@ class ConsoleFormatter(logging.Formatter):
         return f"{head} {context}{newline}{tail}"
 
 
+# How long a line logged on the event loop may wait to be written with the lines after it.
+LOG_WRITE_DELAY_SECONDS: Final = 0.05
+_LOG_BUFFER_LINES: Final = 512
+
+
 class _FarosHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Marks the handler we installed, so configuring twice replaces it."""
+    """stderr, one line per record; the request log's lines written in batches.
+
+    Writing and flushing each request's line cost about 90 µs per request (a system call per
+    line; measured by turning the request log off, bench/README.md). Request lines logged on
+    the event loop are gathered and written together at most `LOG_WRITE_DELAY_SECONDS` later
+    (or once `_LOG_BUFFER_LINES` are waiting). Every other line (warnings, start-up and
+    shutdown messages, anything from a thread) is written at once, after the gathered ones, so
+    the order holds and nothing is waiting when uvicorn ends the process. A process killed
+    outright loses at most the last 50 ms of request lines.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._waiting: list[str] = []
+        self._write_scheduled = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:  # noqa: BLE001 - as logging.StreamHandler.emit: report, go on
+            self.handleError(record)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or record.name != REQUEST_LOGGER or len(self._waiting) >= _LOG_BUFFER_LINES:
+            self._waiting.append(line)
+            self._write_waiting()
+            return
+        self._waiting.append(line)
+        if not self._write_scheduled:
+            self._write_scheduled = True
+            loop.call_later(LOG_WRITE_DELAY_SECONDS, self._write_later)
+
+    def _write_later(self) -> None:
+        self.acquire()
+        try:
+            self._write_scheduled = False
+            self._write_waiting()
+        finally:
+            self.release()
+
+    def _write_waiting(self) -> None:
+        if not self._waiting:
+            return
+        text, self._waiting = "".join(self._waiting), []
+        # A closed or broken stderr (ValueError: closed file) must not fail requests.
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.write(text)
+            self.stream.flush()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            self._write_waiting()
+        finally:
+            self.release()
 
 
 def configure_logging(fmt: Literal["json", "console"], level: int | str = logging.INFO) -> None:
