@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from faros.adapters.postgres._sql import Database, RawQuery
 from faros.domain.tasks import NewTask, Task
 from faros.domain.users import NewUser, User
 from faros.ports.unit_of_work import UnitOfWork
@@ -47,14 +48,24 @@ class StatementLog:
 
 @contextmanager
 def count_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
-    """Every statement sent through the engine inside the block (BEGIN/COMMIT excluded)."""
+    """Every statement sent inside the block (BEGIN/COMMIT excluded): through the engine (its
+    events) and straight on the driver (`Database._on_driver`, which the events do not see).
+    """
     log = StatementLog()
 
     def record(*args: Any) -> None:
         log.statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
 
+    on_driver = Database._on_driver
+
+    async def spied(self: Database, driver: Any, query: RawQuery, params: Any) -> list[Any]:
+        log.statements.append(query.sql)
+        return await on_driver(self, driver, query, params)
+
     event.listen(engine.sync_engine, "before_cursor_execute", record)
+    Database._on_driver = spied  # type: ignore[method-assign]
     try:
         yield log
     finally:
+        Database._on_driver = on_driver  # type: ignore[method-assign]
         event.remove(engine.sync_engine, "before_cursor_execute", record)

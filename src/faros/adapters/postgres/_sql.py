@@ -181,7 +181,7 @@ class RawQuery:
     (bench/README.md), more than the statement itself.
     """
 
-    __slots__ = ("_row_types", "fixed", "names", "sql", "statement")
+    __slots__ = ("_processors", "_row_types", "fixed", "names", "sql", "statement")
 
     def __init__(self, statement: Executable) -> None:
         compiled = statement.compile(dialect=_DIALECT)  # type: ignore[attr-defined]
@@ -194,10 +194,26 @@ class RawQuery:
             name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
 
+        # What SQLAlchemy would do to a value before handing it to the driver (a JSON value
+        # becomes its text, for instance); None for the many types asyncpg takes as they are.
+        self._processors: tuple[Callable[[Any], Any] | None, ...] | None = None
+        processors = tuple(
+            compiled.binds[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+            for name in self.names
+        )
+        if any(processors):
+            self._processors = processors
         self._row_types: dict[tuple[str, ...], Callable[[asyncpg.Record], Any]] = {}
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        return [params[name] if name in params else self.fixed[name] for name in self.names]
+        values = [params[name] if name in params else self.fixed[name] for name in self.names]
+        if self._processors is None:
+            return values
+        # Called for None too: a JSON None is the JSON text `null`, as SQLAlchemy stores it.
+        return [
+            value if process is None else process(value)
+            for value, process in zip(values, self._processors, strict=True)
+        ]
 
     def rows(self, records: list[asyncpg.Record]) -> list[Any]:
         """The records as rows readable like SQLAlchemy's (`row.name`), for the same converters.
@@ -268,6 +284,7 @@ class Database:
         "_engine",
         "_engine_gate",
         "_reading_engine",
+        "_transaction_started",
         "_transactional",
         "auth_changed",
         "prefetched",
@@ -293,6 +310,9 @@ class Database:
         self._driver: DriverConnection | None = None
         self._connection: AsyncConnection | None = None
         self._transactional = False
+        # True once SQLAlchemy has run a statement of the transaction: the server has the
+        # transaction open, and statements sent on the driver connection below join it.
+        self._transaction_started = False
         # What one repository read ahead for another in the same unit of work (a task's
         # comments and share count, fetched with the task: one round trip instead of two).
         # Only filled and used before the first write, and emptied when that write begins the
@@ -364,18 +384,49 @@ class Database:
     ) -> CursorResult[Any]:
         connection = self._connection or await self._checked_out(self._reading_engine)
         try:
-            return await connection.execute(statement, params)
+            result = await connection.execute(statement, params)
         except Exception as error:
             if is_connection_failure(error):
                 raise_unavailable(error)
             raise
+        self._transaction_started = self._transactional
+        return result
 
     async def fetch(self, query: RawQuery, params: Mapping[str, Any]) -> list[Any]:
-        """Rows of a read, on the driver's pool before the first write (engine events do not
-        see these), through SQLAlchemy inside the transaction like every other statement."""
+        """Rows of a read, on the driver (engine events do not see these): a connection of the
+        driver's pool before the first write, the transaction's own connection after it."""
         if self._transactional:
-            return list(await self.read(query.statement, params))
+            in_transaction = self._transaction_driver()
+            if in_transaction is None:
+                return list(await self.read(query.statement, params))
+            return await self._on_driver(in_transaction, query, params)
         driver = self._driver or await self._driver_connection()
+        return await self._on_driver(driver, query, params)
+
+    async def run(self, query: RawQuery, params: Mapping[str, Any]) -> list[Any]:
+        """A statement that changes or locks rows, in the transaction; its RETURNING rows.
+
+        The transaction's first statement goes through SQLAlchemy, which opens it on the
+        server; the ones after it straight to the driver connection underneath, saving
+        SQLAlchemy's execution layer (about 100 µs of CPU per statement).
+        """
+        await self.begin()
+        driver = self._transaction_driver()
+        if driver is None:
+            result = await self.write(query.statement, params)
+            return list(result) if result.returns_rows else []
+        return await self._on_driver(driver, query, params)
+
+    def _transaction_driver(self) -> Any:
+        """The asyncpg connection under the transaction's, once the transaction is open."""
+        if not self._transaction_started or self._connection is None:
+            return None
+        sync = self._connection.sync_connection
+        return None if sync is None else sync.connection.driver_connection
+
+    async def _on_driver(
+        self, driver: Any, query: RawQuery, params: Mapping[str, Any]
+    ) -> list[Any]:
         try:
             records = await driver.fetch(query.sql, *query.arguments(params))
         except Exception as error:
@@ -393,15 +444,19 @@ class Database:
         await self.begin()
         assert self._connection is not None  # begin() checked it out  # noqa: S101
         try:
-            return await self._connection.execute(statement, params)
+            result = await self._connection.execute(statement, params)
         except Exception as error:
             if is_connection_failure(error):
                 raise_unavailable(error)
             raise
+        self._transaction_started = True
+        return result
 
     async def commit(self) -> None:
         if not self._transactional or self._connection is None:
             return
+        # Whatever follows a commit starts a new transaction, through SQLAlchemy again.
+        self._transaction_started = False
         try:
             await self._connection.commit()
         except Exception as error:
@@ -423,6 +478,7 @@ class Database:
         """
         self.prefetched.clear()
         self._transactional = False
+        self._transaction_started = False
         self.auth_changed = False
         await self._close_connection()
 
@@ -430,6 +486,7 @@ class Database:
         """Roll back whatever was not committed and return the connections to their pools."""
         self.prefetched.clear()
         self._transactional = False
+        self._transaction_started = False
         self.auth_changed = False
         try:
             await self._close_connection()

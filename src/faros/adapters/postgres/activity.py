@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import CompoundSelect, Row, Select, any_, bindparam, func, or_, select, union_all
 
-from faros.adapters.postgres._sql import BIGINT_SAFE, Database, has_nul, is_int32, utc
+from faros.adapters.postgres._sql import BIGINT_SAFE, Database, RawQuery, has_nul, is_int32, utc
 from faros.adapters.postgres.tables import activity_logs, task_shares, tasks, users
 from faros.domain.activity import ActivityEntry, ActivityFilter, ActivityStats, NewActivity
 
@@ -22,7 +22,22 @@ _SELECT = select(
     _a.created_at,
     users.c.username,
 ).outerjoin_from(activity_logs, users, users.c.id == _a.user_id)
-_INSERT = activity_logs.insert()
+_INSERT = RawQuery(
+    activity_logs.insert().values(
+        {
+            name: bindparam(name)
+            for name in (
+                "user_id",
+                "action",
+                "resource_type",
+                "resource_id",
+                "task_id",
+                "details",
+                "created_at",
+            )
+        }
+    )
+)
 _TIMELINE = _SELECT.where(_a.task_id == bindparam("task_id")).order_by(_a.created_at, _a.id)
 _STATS = (
     select(_a.resource_type, _a.action, func.count().label("n"))
@@ -114,7 +129,7 @@ class PostgresActivityRepository:
         self._db = db
 
     async def add(self, entry: NewActivity) -> None:
-        await self._db.write(
+        await self._db.run(
             _INSERT,
             {
                 "user_id": entry.user_id,

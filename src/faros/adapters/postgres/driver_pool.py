@@ -41,12 +41,22 @@ MAX_IDLE_SECONDS: Final = 300.0
 
 
 async def _json_codecs(connection: asyncpg.Connection) -> None:
-    # As SQLAlchemy's asyncpg dialect sets them up: json and jsonb values decode to Python.
+    """json and jsonb exactly as SQLAlchemy's asyncpg dialect sets them up on its connections:
+    values arrive as JSON text (SQLAlchemy's bind processing, `RawQuery.arguments`) and are
+    decoded to Python on the way out, so a statement means the same on either pool."""
     await connection.set_type_codec(
-        "json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        "json",
+        encoder=str.encode,
+        decoder=lambda raw: json.loads(raw.decode()),
+        schema="pg_catalog",
+        format="binary",
     )
     await connection.set_type_codec(
-        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        "jsonb",
+        encoder=lambda text: b"\x01" + text.encode(),  # jsonb's binary format version byte
+        decoder=lambda raw: json.loads(raw[1:].decode()),
+        schema="pg_catalog",
+        format="binary",
     )
 
 

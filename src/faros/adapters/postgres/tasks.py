@@ -86,7 +86,7 @@ _SHARE_COUNT = (
 _PRIORITY_RANK = case({"low": 0, "medium": 1, "high": 2}, value=_t.priority)
 
 _INSERT = tasks.insert().returning(*_TASK_COLUMNS)
-_UPDATE = (
+_UPDATE = RawQuery(
     update(tasks)
     .where(_t.id == bindparam("task_id"))
     .values(
@@ -112,6 +112,7 @@ _WITH_SHARE = select(*_TASK_COLUMNS, _s.permission).outerjoin_from(
 )
 _ONE_WITH_SHARE = _WITH_SHARE.where(_t.id == bindparam("task_id"))
 _ONE_WITH_SHARE_LOCKED = _ONE_WITH_SHARE.with_for_update(of=tasks)
+_RAW_ONE_WITH_SHARE_LOCKED = RawQuery(_ONE_WITH_SHARE_LOCKED)
 # ORDER BY sits below the row locking, so rows are locked in id order: concurrent bulk
 # updates of overlapping sets cannot deadlock on each other.
 _MANY_WITH_SHARE = _WITH_SHARE.where(_t.id == ids_param("task_ids").any_()).order_by(_t.id)
@@ -171,6 +172,7 @@ _VIEWS = text(
     ORDER BY c.created_at, c.id
     """
 ).bindparams(bindparam("task_ids", type_=ARRAY(Integer)))
+_RAW_VIEWS = RawQuery(_VIEWS)
 
 _owner = users_table.alias("owner")
 _SHARED_WITH = (
@@ -456,8 +458,10 @@ class PostgresTaskRepository:
         # No user has id 0 (serial ids start at 1): an impossible caller simply has no share.
         params = {"task_id": task_id, "user_id": user_id if is_int32(user_id) else 0}
         if for_update:
-            result = await self._db.write(_ONE_WITH_SHARE_LOCKED, params)
-        elif self._db.in_transaction:
+            rows = await self._db.run(_RAW_ONE_WITH_SHARE_LOCKED, params)
+            first = rows[0] if rows else None
+            return None if first is None else TaskWithShare(task_from_row(first), first.permission)
+        if self._db.in_transaction:
             result = await self._db.read(_ONE_WITH_SHARE, params)
         else:
             # A read-only look at a task is nearly always followed by its view or comments:
@@ -495,7 +499,7 @@ class PostgresTaskRepository:
             "due_date": task.due_date,
             "tags": list(task.tags),
         }
-        await self._db.write(_UPDATE, params)
+        await self._db.run(_UPDATE, params)
 
     async def delete(self, task_id: int) -> None:
         # Comments, shares and file rows go through ON DELETE CASCADE.
@@ -515,7 +519,7 @@ class PostgresTaskRepository:
         ids = list(dict.fromkeys(task.id for task in tasks))
         comments: dict[int, list[Comment]] = {task_id: [] for task_id in ids}
         share_counts: dict[int, int] = {}
-        for row in await self._db.read(_VIEWS, {"task_ids": ids}):
+        for row in await self._db.fetch(_RAW_VIEWS, {"task_ids": ids}):
             share_counts[row.view_task_id] = row.share_count
             if row.id is not None:
                 comments[row.view_task_id].append(comment_from_row(row))
