@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -141,3 +142,42 @@ async def test_a_page_past_the_end_still_reports_the_total(
             assert await uow.tasks.list_page(owner.id, TaskQuery(skip=5), TODAY) == ([], 3)
         # count(*) OVER () has no row to ride on, so only this case counts separately.
         assert log.count == 2, log.statements
+
+
+async def test_a_locked_change_reads_its_view_with_the_lock(
+    uow_factory: UnitOfWorkFactory, engine: AsyncEngine
+) -> None:
+    async with uow_factory() as uow:
+        owner, friend = await add_user(uow), await add_user(uow)
+        [task] = await _busy_tasks(uow, owner, friend, 1)
+        await uow.commit()
+    async with uow_factory() as uow:
+        with count_statements(engine) as log:
+            found = await uow.tasks.get_with_share(task.id, owner.id, for_update=True)
+            assert found is not None
+            changed = replace(found.task, title="changed")
+            await uow.tasks.update(changed)
+            [view] = await uow.tasks.views([changed])
+        # The locked read (with comments and share count), the update; no view query.
+        assert log.count == 2, log.statements
+        assert (view.title, view.share_count, len(view.comments)) == ("changed", 1, 2)
+
+
+async def test_what_was_read_ahead_is_dropped_when_comments_or_shares_change(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        owner, friend, other = await add_user(uow), await add_user(uow), await add_user(uow)
+        [task] = await _busy_tasks(uow, owner, friend, 1)
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.tasks.get_with_share(task.id, owner.id, for_update=True)
+        assert found is not None
+        await uow.comments.add(NewComment(task.id, owner.id, "one more", NOW))
+        [view] = await uow.tasks.views([found.task])
+        assert len(view.comments) == 3
+        found = await uow.tasks.get_with_share(task.id, owner.id, for_update=True)
+        assert found is not None
+        await uow.shares.add(NewShare(task.id, other.id, "view", NOW, owner.id))
+        [view] = await uow.tasks.views([found.task])
+        assert view.share_count == 2

@@ -315,8 +315,8 @@ class Database:
         self._transaction_started = False
         # What one repository read ahead for another in the same unit of work (a task's
         # comments and share count, fetched with the task: one round trip instead of two).
-        # Only filled and used before the first write, and emptied when that write begins the
-        # transaction, so nothing read ahead can hide a change made in this unit of work.
+        # Emptied when the transaction begins and by every write of comments or shares, so
+        # nothing read ahead can hide a change made in this unit of work.
         self.prefetched: dict[Any, Any] = {}
 
     @property

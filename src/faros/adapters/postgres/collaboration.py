@@ -88,6 +88,7 @@ class PostgresShareRepository:
             "shared_at": share.shared_at,
             "shared_by_user_id": share.shared_by_user_id,
         }
+        self._db.prefetched.clear()  # share counts read ahead are stale now
         row = (await self._db.write(_INSERT_SHARE, values)).first()
         if row is None:
             raise Conflict(ALREADY_SHARED)
@@ -108,10 +109,12 @@ class PostgresShareRepository:
 
     async def set_permission(self, share_id: int, permission: SharePermission) -> None:
         if is_int32(share_id):
+            self._db.prefetched.clear()  # share counts read ahead are stale now
             await self._db.write(_SET_PERMISSION, {"share_id": share_id, "p": permission})
 
     async def delete(self, share_id: int) -> None:
         if is_int32(share_id):
+            self._db.prefetched.clear()  # share counts read ahead are stale now
             await self._db.write(_DELETE_SHARE, {"share_id": share_id})
 
 
@@ -186,8 +189,6 @@ def prefetch_key(task_id: int) -> tuple[str, int]:
 
 def prefetched_view(db: Database, task_id: int) -> tuple[list[Comment], int] | None:
     """A task's comments (fresh copies, oldest first) and share count, if read ahead."""
-    if db.in_transaction:
-        return None
     found = db.prefetched.get(prefetch_key(task_id))
     if found is None:
         return None
@@ -216,6 +217,7 @@ class PostgresCommentRepository:
             "content": comment.content,
             "created_at": comment.created_at,
         }
+        self._db.prefetched.clear()  # comments read ahead are stale now
         row = (await self._db.write(_INSERT_COMMENT, values)).one()
         return comment_from_row(row)
 
@@ -241,8 +243,10 @@ class PostgresCommentRepository:
             "content": comment.content,
             "updated_at": comment.updated_at,
         }
+        self._db.prefetched.clear()  # comments read ahead are stale now
         await self._db.write(_UPDATE_COMMENT, params)
 
     async def delete(self, comment_id: int) -> None:
         if is_int32(comment_id):
+            self._db.prefetched.clear()  # comments read ahead are stale now
             await self._db.write(_DELETE_COMMENT, {"comment_id": comment_id})

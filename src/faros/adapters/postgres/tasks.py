@@ -111,8 +111,6 @@ _WITH_SHARE = select(*_TASK_COLUMNS, _s.permission).outerjoin_from(
     and_(_s.task_id == _t.id, _s.shared_with_user_id == bindparam("user_id")),
 )
 _ONE_WITH_SHARE = _WITH_SHARE.where(_t.id == bindparam("task_id"))
-_ONE_WITH_SHARE_LOCKED = _ONE_WITH_SHARE.with_for_update(of=tasks)
-_RAW_ONE_WITH_SHARE_LOCKED = RawQuery(_ONE_WITH_SHARE_LOCKED)
 # ORDER BY sits below the row locking, so rows are locked in id order: concurrent bulk
 # updates of overlapping sets cannot deadlock on each other.
 _MANY_WITH_SHARE = _WITH_SHARE.where(_t.id == ids_param("task_ids").any_()).order_by(_t.id)
@@ -156,6 +154,8 @@ _ONE_VIEW = (
     .order_by(_c.created_at, _c.id)
 )
 _RAW_ONE_VIEW = RawQuery(_ONE_VIEW)
+# Locks the task's row only (the comments' side of the join may be NULL).
+_RAW_ONE_VIEW_LOCKED = RawQuery(_ONE_VIEW.with_for_update(of=tasks))
 
 # Comments and share counts of a list of tasks in ONE statement: a row per comment, or one
 # row with NULL comment columns for a task without comments.
@@ -457,24 +457,22 @@ class PostgresTaskRepository:
             return None
         # No user has id 0 (serial ids start at 1): an impossible caller simply has no share.
         params = {"task_id": task_id, "user_id": user_id if is_int32(user_id) else 0}
+        if self._db.in_transaction and not for_update:
+            row = (await self._db.read(_ONE_WITH_SHARE, params)).first()
+            return None if row is None else TaskWithShare(task_from_row(row), row.permission)
+        # A look at a task (to read it, or to lock it for a change) is nearly always followed
+        # by its view or comments: read them now, in the same round trip (see `views` and
+        # `comments.for_task`; comment and share writes drop what was read ahead).
         if for_update:
-            rows = await self._db.run(_RAW_ONE_WITH_SHARE_LOCKED, params)
-            first = rows[0] if rows else None
-            return None if first is None else TaskWithShare(task_from_row(first), first.permission)
-        if self._db.in_transaction:
-            result = await self._db.read(_ONE_WITH_SHARE, params)
+            rows = await self._db.run(_RAW_ONE_VIEW_LOCKED, params)
         else:
-            # A read-only look at a task is nearly always followed by its view or comments:
-            # read them now, in the same round trip (see `views` and `comments.for_task`).
             rows = await self._db.fetch(_RAW_ONE_VIEW, params)
-            if not rows:
-                return None
-            first = rows[0]
-            comments = [_comment_of(row) for row in rows if row.c_id is not None]
-            self._db.prefetched[prefetch_key(first.id)] = (comments, first.share_count)
-            return TaskWithShare(task_from_row(first), first.permission)
-        row = result.first()
-        return None if row is None else TaskWithShare(task_from_row(row), row.permission)
+        if not rows:
+            return None
+        first = rows[0]
+        comments = [_comment_of(row) for row in rows if row.c_id is not None]
+        self._db.prefetched[prefetch_key(first.id)] = (comments, first.share_count)
+        return TaskWithShare(task_from_row(first), first.permission)
 
     async def get_many_with_shares(
         self, task_ids: list[int], user_id: int, *, for_update: bool = False
