@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from litestar import Request, Router
+from litestar import Request, Router, get
 
 from faros.domain.activity import ActivityFilter
 from faros.entrypoints.http.deps import authenticated, caller, container_of
 from faros.entrypoints.http.io import read_query, task_id_of
-from faros.entrypoints.http.routing import get
 from faros.entrypoints.http.schemas import (
     ActivityOut,
     ActivityQuery,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, Router
+from litestar import Request, Response, Router, post
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from faros.entrypoints.http.deps import (
@@ -15,7 +15,6 @@ from faros.entrypoints.http.deps import (
     set_auth_cookie,
 )
 from faros.entrypoints.http.io import read_body
-from faros.entrypoints.http.routing import post
 from faros.entrypoints.http.schemas import (
     LoginIn,
     MessageOut,

@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Router
+from litestar import Request, Router, delete, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -14,7 +14,6 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from faros.domain.files import MAX_UPLOAD_SIZE
 from faros.entrypoints.http.deps import authenticated, caller, container_of, limit_by_user
 from faros.entrypoints.http.io import file_id_of, task_id_of
-from faros.entrypoints.http.routing import delete, get, post
 from faros.entrypoints.http.schemas import FileInfoOut, FileUploadedOut, out, out_list
 from faros.entrypoints.http.uploads import body_limit, single_file_part
 from faros.entrypoints.http.validation import IntPath

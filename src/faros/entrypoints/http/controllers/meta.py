@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, Router
+from litestar import Request, Response, Router, get
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_503_SERVICE_UNAVAILABLE
 
 from faros import __version__
 from faros.entrypoints.http.deps import container_of
-from faros.entrypoints.http.routing import get
 from faros.entrypoints.http.schemas import HealthOut, RootOut, VersionOut
 
 

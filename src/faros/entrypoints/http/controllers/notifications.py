@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Router
+from litestar import Request, Router, get, patch, post
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_302_FOUND
 
@@ -18,7 +18,6 @@ from faros.entrypoints.http.deps import (
     limit_by_user,
 )
 from faros.entrypoints.http.io import read_body, read_query
-from faros.entrypoints.http.routing import get, patch, post
 from faros.entrypoints.http.schemas import (
     PreferencesIn,
     PreferencesOut,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Router
+from litestar import Request, Router, delete, get, post, put
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from faros.entrypoints.http.deps import authenticated, caller, container_of
 from faros.entrypoints.http.io import read_body, task_id_of
-from faros.entrypoints.http.routing import delete, get, post, put
 from faros.entrypoints.http.schemas import ShareIn, ShareOut, SharePermissionIn, out, out_list
 from faros.entrypoints.http.validation import IntPath
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Router
+from litestar import Request, Router, delete, get, patch, post
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from faros.domain.tasks import TaskChanges, TaskQuery, parse_tag_filter
 from faros.entrypoints.http.deps import authenticated, caller, container_of, limit_by_user
 from faros.entrypoints.http.io import read_body, read_query, task_id_of
-from faros.entrypoints.http.routing import delete, get, patch, post
 from faros.entrypoints.http.schemas import (
     BulkUpdateIn,
     SharedTaskOut,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, Response, Router
+from litestar import Request, Response, Router, get, patch, post
 from litestar.params import PathParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
@@ -13,7 +13,6 @@ from faros.domain.files import MAX_AVATAR_SIZE
 from faros.entrypoints.http.controllers.files import closing_stream
 from faros.entrypoints.http.deps import authenticated, caller, container_of, set_auth_cookie
 from faros.entrypoints.http.io import read_body, read_query, user_id_of
-from faros.entrypoints.http.routing import get, patch, post
 from faros.entrypoints.http.schemas import (
     AvatarOut,
     ChangePasswordIn,
