@@ -76,27 +76,33 @@ class DriverPool:
         connect: dict[str, Any] = {k: v for k, v in params.items() if k not in _SQLALCHEMY_ONLY}
         connect.update(driver_connect_kwargs(engine.url))
         self._connect_kwargs = connect
-        self._pool: asyncpg.Pool = asyncpg.create_pool(
-            min_size=0,
-            max_size=size,
-            max_inactive_connection_lifetime=MAX_IDLE_SECONDS,
-            init=_json_codecs,
-            reset=_end_open_transaction,
-            **connect,
-        )
+        self._size = size
+        # Made on first use: asyncpg binds a pool to the event loop running when it is made,
+        # and the factory that owns this one may be built before any loop runs.
+        self._pool: asyncpg.Pool | None = None
         self._gate = FairGate(size)
-        self._started = False
         self._starting = asyncio.Lock()
 
+    async def _started_pool(self) -> asyncpg.Pool:
+        async with self._starting:
+            if self._pool is None:
+                pool = asyncpg.create_pool(
+                    min_size=0,
+                    max_size=self._size,
+                    max_inactive_connection_lifetime=MAX_IDLE_SECONDS,
+                    init=_json_codecs,
+                    reset=_end_open_transaction,
+                    **self._connect_kwargs,
+                )
+                await pool  # min_size 0: no connection is made here
+                self._pool = pool
+            return self._pool
+
     async def acquire(self) -> DriverConnection:
-        if not self._started:
-            async with self._starting:
-                if not self._started:
-                    await self._pool  # min_size 0: no connection is made here
-                    self._started = True
+        pool = self._pool if self._pool is not None else await self._started_pool()
         await self._gate.enter()
         try:
-            connection: DriverConnection = await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
+            connection: DriverConnection = await pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
         except BaseException:
             self._gate.leave()
             raise
@@ -108,17 +114,18 @@ class DriverPool:
         return connection
 
     async def release(self, connection: DriverConnection) -> None:
+        assert self._pool is not None  # a connection came from it  # noqa: S101
         try:
             await self._pool.release(connection)
         finally:
             self._gate.leave()
 
     async def close(self) -> None:
-        if self._started:
+        if self._pool is not None:
             await self._pool.close()
 
     def terminate(self) -> None:
-        if self._started:
+        if self._pool is not None:
             self._pool.terminate()
 
 
