@@ -7,6 +7,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -289,3 +290,13 @@ def test_without_a_running_loop_every_line_is_written_at_once() -> None:
     handler.handle(_record("faros.request", "GET /a 200"))
     handler.handle(_record("faros.request", "GET /b 200"))
     assert stream.writes == 2
+
+
+@pytest.mark.parametrize(
+    "created", [0.0, 1764106481.0, 1764106481.0009, 1764106481.999999, 1764106482.5, 2.0e9 + 0.25]
+)
+def test_timestamps_are_iso_utc_to_the_millisecond(created: float) -> None:
+    record = _record("faros.request", "GET / 200")
+    record.created = created
+    expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    assert request_log._timestamp(record) == expected.replace("+00:00", "Z")

@@ -21,10 +21,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
 import msgspec
@@ -81,7 +81,7 @@ class RequestLogMiddleware:
                     request_id = value
                 break
         if request_id is None:
-            request_id = uuid.uuid4().hex.encode()
+            request_id = os.urandom(16).hex().encode()  # uuid4().hex's format, a third the cost
         request_id_text = request_id.decode("ascii")
         state = scope.setdefault("state", {})
         state["request_id"] = request_id_text
@@ -135,12 +135,23 @@ _CONTEXT_KEYS: Final = ("request_id", "user_id")
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS}
+    fields = vars(record)
+    extra = fields.keys() - _RECORD_FIELDS  # a set difference in C: most records have none
+    return {key: fields[key] for key in fields if key in extra} if extra else {}
+
+
+_second_text: tuple[int, str] = (-1, "")
 
 
 def _timestamp(record: logging.LogRecord) -> str:
-    moment = dt.datetime.fromtimestamp(record.created, dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """`2026-11-25T21:24:41.123Z`; the part up to the second is formatted once a second."""
+    global _second_text
+    created = record.created
+    second = int(created)
+    if _second_text[0] != second:
+        moment = dt.datetime.fromtimestamp(second, dt.UTC)
+        _second_text = (second, moment.strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{_second_text[1]}.{int((created - second) * 1000):03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
