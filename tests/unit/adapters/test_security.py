@@ -410,3 +410,19 @@ def test_system_clock_is_utc_aware() -> None:
     assert now.tzinfo is UTC
     assert abs((now - datetime.now(UTC)).total_seconds()) < 5
     assert clock.today() == clock.now().date()
+
+
+def test_hashing_rests_between_hashes_only_while_others_wait() -> None:
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, workers=1, rest_ratio=1.0)
+    try:
+        hasher._pending = 2  # this job and one queued behind it
+        hasher._paced(lambda: time.sleep(0.02))  # a 20 ms "hash"
+        rest = hasher._rest_until - time.monotonic()
+        assert 0.015 < rest < 0.05  # the next one starts only after about as long again
+        began = time.monotonic()
+        hasher._pending = 1  # the last one: nobody waits behind it
+        hasher._paced(lambda: None)
+        assert time.monotonic() - began >= rest - 0.001  # it did wait its turn
+        assert hasher._rest_until <= time.monotonic()  # and leaves no rest behind
+    finally:
+        hasher.close()

@@ -17,6 +17,7 @@ import functools
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, ParamSpec, TypeVar
@@ -29,6 +30,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 OWASP_MEMORY_COST_KIB: Final = 19_456
 OWASP_TIME_COST: Final = 2
 OWASP_PARALLELISM: Final = 1
+
+# While hashes queue up (a login flood), the hashing threads rest this much of each hash's
+# time before the next: hashing then takes at most half a core per thread, so the flood slows
+# logins down before it slows down everything else. A lone login never waits.
+HASHING_REST_RATIO: Final = 1.0
 
 # Linux's nice scale: 19 is the lowest priority. Other systems ignore it (see `_lower_priority`).
 HASHING_NICENESS: Final = 19
@@ -80,6 +86,7 @@ class Argon2PasswordHasher:
         memory_cost: int = OWASP_MEMORY_COST_KIB,
         parallelism: int = OWASP_PARALLELISM,
         workers: int | None = None,
+        rest_ratio: float = HASHING_REST_RATIO,
     ) -> None:
         self._argon2 = PasswordHasher(
             time_cost=time_cost,
@@ -93,6 +100,10 @@ class Argon2PasswordHasher:
             initializer=_lower_priority,
         )
         self._dummy_hash: str | None = None
+        self._rest_ratio = rest_ratio
+        self._rest_until = 0.0
+        self._pending = 0
+        self._pending_lock = threading.Lock()
 
     async def hash(self, password: str) -> str:
         return await self._run(self._argon2.hash, _secret(password))
@@ -120,7 +131,30 @@ class Argon2PasswordHasher:
         # If the awaiting request is cancelled before a worker picks the job up, the job is
         # dropped from the queue too (run_in_executor propagates the cancellation).
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        with self._pending_lock:
+            self._pending += 1
+        try:
+            job = functools.partial(self._paced, functools.partial(fn, *args, **kwargs))
+            return await loop.run_in_executor(self._executor, job)
+        finally:
+            with self._pending_lock:
+                self._pending -= 1
+
+    def _paced(self, job: Callable[[], _R]) -> _R:
+        """Run `job`; while hashes queue up, rest between them (see HASHING_REST_RATIO)."""
+        wait = self._rest_until - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        started = time.monotonic()
+        try:
+            return job()
+        finally:
+            finished = time.monotonic()
+            with self._pending_lock:
+                queued = self._pending > 1  # this job is still counted
+            self._rest_until = (
+                finished + (finished - started) * self._rest_ratio if queued else finished
+            )
 
     # -- worker-thread side -----------------------------------------------------------------
 
