@@ -5,9 +5,9 @@ revoked: one round trip to PostgreSQL, about a quarter of a cheap request's cost
 answers hardly ever change, so each process keeps them, and forgets *all* of them when
 PostgreSQL says a user or the deny-list changed (`NOTIFY faros_auth_changed`, sent by the
 triggers of migration 0002 when the change commits). So a logout, a password change or an
-operator's UPDATE takes effect for every process as soon as the notification arrives, within
-milliseconds, and at once in the process that made it (it hears its own notification before
-its next request can start only if the loop is idle, so `forget_all()` is also called there).
+operator's UPDATE takes effect in every process as soon as the notification arrives, within
+milliseconds; the process that made the change forgets right after its commit, without
+waiting for its own notification (`Database.commit`).
 
 Only trusted while the listening connection is known to be up: the cache is bypassed until
 LISTEN is in place, after any connection loss, and when a periodic probe of that connection
