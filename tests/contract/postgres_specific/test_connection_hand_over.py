@@ -152,3 +152,12 @@ async def test_units_of_work_at_the_same_time_never_share_a_connection(
         first, second = await asyncio.gather(hold(), other())
     assert first != second
     assert _checked_out(own_engine) == 0
+
+
+async def test_driver_connections_plan_their_statements_once(own_engine: AsyncEngine) -> None:
+    factory = PostgresUnitOfWorkFactory(own_engine)
+    mode = RawQuery(select(func.current_setting("plan_cache_mode").label("mode")))
+    async with factory() as uow:
+        assert uow._db is not None
+        [row] = await uow._db.fetch(mode, {})
+    assert row.mode == "force_generic_plan"
