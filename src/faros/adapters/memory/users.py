@@ -103,9 +103,6 @@ class MemoryRevokedTokenRepository:
         if jti not in self._db.revoked_tokens:
             self._tx.put(self._db.revoked_tokens, jti, utc(expires_at))
 
-    async def is_revoked(self, jti: str) -> bool:
-        return jti in self._db.revoked_tokens
-
     async def purge_expired(self, now: datetime) -> int:
         # A token is void from its expiry instant on (JWT `exp`), so that instant purges it too.
         expired = [jti for jti, expires in self._db.revoked_tokens.items() if expires <= now]

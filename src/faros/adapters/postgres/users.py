@@ -226,9 +226,6 @@ class PostgresUserRepository:
 
 
 _REVOKE = insert(revoked_tokens).on_conflict_do_nothing(index_elements=["jti"])
-_IS_REVOKED = RawQuery(
-    select(exists().where(revoked_tokens.c.jti == bindparam("jti")).label("revoked"))
-)
 _PURGE = delete(revoked_tokens).where(revoked_tokens.c.expires_at <= bindparam("now"))
 
 
@@ -239,12 +236,6 @@ class PostgresRevokedTokenRepository:
     async def add(self, jti: str, expires_at: datetime) -> None:
         self._db.auth_changed = True
         await self._db.write(_REVOKE, {"jti": jti, "expires_at": expires_at})
-
-    async def is_revoked(self, jti: str) -> bool:
-        if has_nul(jti):
-            return False
-        rows = await self._db.fetch(_IS_REVOKED, {"jti": jti})
-        return bool(rows[0].revoked)
 
     async def purge_expired(self, now: datetime) -> int:
         result = await self._db.write(_PURGE, {"now": now})
