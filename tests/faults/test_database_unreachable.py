@@ -20,9 +20,10 @@ from fault_kit import free_port, running
 from sqlalchemy import func, literal, select, text
 from sqlalchemy.engine import make_url
 
-from faros.adapters.postgres._sql import Database, DatabaseUnavailable, RawQuery, autocommit
+from faros.adapters.postgres._sql import Database, DatabaseUnavailable, autocommit
 from faros.adapters.postgres.driver_pool import driver_pool
 from faros.adapters.postgres.engine import create_engine
+from faros.adapters.postgres.raw_query import RawQuery
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.entrypoints.http.app import create_app
 from faros.entrypoints.settings import Settings

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres._sql import Database, RawQuery
+from faros.adapters.postgres._sql import Database
+from faros.adapters.postgres.raw_query import RawQuery
 from faros.domain.tasks import NewTask, Task
 from faros.domain.users import NewUser, User
 from faros.ports.unit_of_work import UnitOfWork

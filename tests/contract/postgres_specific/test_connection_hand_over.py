@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres._sql import RawQuery
 from faros.adapters.postgres.driver_pool import driver_pool
 from faros.adapters.postgres.engine import create_engine
+from faros.adapters.postgres.raw_query import RawQuery
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWork, PostgresUnitOfWorkFactory
 
 from .helpers import add_user, unique

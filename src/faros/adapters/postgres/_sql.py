@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections import namedtuple
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -14,7 +12,6 @@ import asyncpg
 import asyncpg.exceptions
 from sqlalchemy import ARRAY, Integer, bindparam
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
@@ -23,6 +20,7 @@ from sqlalchemy.sql.elements import BindParameter
 from faros.adapters.postgres._gate import FairGate
 from faros.adapters.postgres.auth_cache import AuthCache
 from faros.adapters.postgres.driver_pool import DriverPool
+from faros.adapters.postgres.raw_query import RawQuery
 from faros.domain.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -168,89 +166,6 @@ def raise_unavailable(error: BaseException) -> NoReturn:
     """Re-raise `error` as `DatabaseUnavailable`, its cause attached (and logged, throttled)."""
     _outage_log.failure(error)
     raise DatabaseUnavailable() from error
-
-
-_DIALECT: Final = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
-
-
-class RawQuery:
-    """A Core statement compiled once to asyncpg's SQL, for `Database.fetch`.
-
-    Only for the hottest reads (authentication, a task with its comments): SQLAlchemy's
-    execution layer costs about 120 µs of CPU per statement on top of asyncpg's own 70 or so
-    (bench/README.md), more than the statement itself.
-    """
-
-    __slots__ = ("_processors", "_row_types", "fixed", "names", "sql", "statement")
-
-    def __init__(self, statement: Executable) -> None:
-        compiled = statement.compile(dialect=_DIALECT)  # type: ignore[attr-defined]
-        self.statement = statement
-        self.sql: str = str(compiled)
-        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
-        # Values the statement carries itself (literals SQLAlchemy sends as parameters, such
-        # as the priority ranks of a CASE); the caller supplies the others.
-        self.fixed: dict[str, Any] = {
-            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
-        }
-
-        # What SQLAlchemy would do to a value before handing it to the driver (a JSON value
-        # becomes its text, for instance); None for the many types asyncpg takes as they are.
-        self._processors: tuple[Callable[[Any], Any] | None, ...] | None = None
-        processors = tuple(
-            compiled.binds[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
-            for name in self.names
-        )
-        if any(processors):
-            self._processors = processors
-        self._row_types: dict[tuple[str, ...], Callable[[asyncpg.Record], Any]] = {}
-
-    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        values = [params[name] if name in params else self.fixed[name] for name in self.names]
-        if self._processors is None:
-            return values
-        # Called for None too: a JSON None is the JSON text `null`, as SQLAlchemy stores it.
-        return [
-            value if process is None else process(value)
-            for value, process in zip(values, self._processors, strict=True)
-        ]
-
-    def rows(self, records: list[asyncpg.Record]) -> list[Any]:
-        """The records as rows readable like SQLAlchemy's (`row.name`), for the same converters.
-
-        A named tuple per column list: its attributes are read in C, where a `__getattr__`
-        wrapper cost about 0.4 µs per column read (a page of tasks reads some 300).
-        """
-        if not records:
-            return []
-        keys = tuple(records[0].keys())
-        make = self._row_types.get(keys)
-        if make is None:
-            make = self._row_types[keys] = _row_type(keys)
-        return [make(record) for record in records]
-
-
-def _row_type(keys: tuple[str, ...]) -> Callable[[asyncpg.Record], Any]:
-    try:
-        # `tuple.__new__` straight from the record's values: no Python-level __init__.
-        return functools.partial(tuple.__new__, namedtuple("Row", keys))
-    except ValueError:  # a label that cannot be an attribute name (or a repeated one)
-        return RecordRow
-
-
-class RecordRow:
-    """An asyncpg record read like a SQLAlchemy row (`row.name`), for the same converters."""
-
-    __slots__ = ("_record",)
-
-    def __init__(self, record: asyncpg.Record) -> None:
-        self._record = record
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._record[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 def autocommit(engine: AsyncEngine) -> AsyncEngine:

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import CompoundSelect, Row, Select, any_, bindparam, func, or_, select, union_all
 
-from faros.adapters.postgres._sql import BIGINT_SAFE, Database, RawQuery, has_nul, is_int32, utc
+from faros.adapters.postgres._sql import BIGINT_SAFE, Database, has_nul, is_int32, utc
+from faros.adapters.postgres.raw_query import RawQuery
 from faros.adapters.postgres.tables import activity_logs, task_shares, tasks, users
 from faros.domain.activity import ActivityEntry, ActivityFilter, ActivityStats, NewActivity
 

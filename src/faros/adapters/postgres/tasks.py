@@ -36,7 +36,6 @@ from faros.adapters.postgres._sql import (
     INT32_MIN,
     LIKE_ESCAPE,
     Database,
-    RawQuery,
     contains_pattern,
     has_nul,
     ids_param,
@@ -53,6 +52,7 @@ from faros.adapters.postgres.collaboration import (
     prefetch_key,
     prefetched_view,
 )
+from faros.adapters.postgres.raw_query import RawQuery
 from faros.adapters.postgres.tables import task_comments, task_shares, tasks
 from faros.adapters.postgres.tables import users as users_table
 from faros.domain.comments import Comment

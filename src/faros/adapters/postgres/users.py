@@ -12,13 +12,13 @@ from faros.adapters.postgres._sql import (
     BIGINT_SAFE,
     LIKE_ESCAPE,
     Database,
-    RawQuery,
     contains_pattern,
     has_nul,
     is_int32,
     utc,
     utc_or_none,
 )
+from faros.adapters.postgres.raw_query import RawQuery
 from faros.adapters.postgres.tables import revoked_tokens, users
 from faros.domain.errors import DuplicateUser
 from faros.domain.users import NewUser, User, UserRef
