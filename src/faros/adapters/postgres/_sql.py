@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -177,6 +178,22 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+@dataclass(frozen=True, slots=True)
+class Connections:
+    """Where every unit of work of one engine gets its connections; made once, by the factory.
+
+    `engine` for transactions, `reading` (the same pool, autocommit) for SQLAlchemy reads
+    outside one, `driver_pool` for the hot reads, `gate` in front of SQLAlchemy's pool (see
+    `FairGate`), and the process's `auth_cache` when authentication is cached.
+    """
+
+    engine: AsyncEngine
+    reading: AsyncEngine
+    driver_pool: DriverPool
+    gate: FairGate
+    auth_cache: AuthCache | None
+
+
 class Database:
     """The unit of work's connections, shared by all its repositories; each is made lazily.
 
@@ -192,36 +209,20 @@ class Database:
     """
 
     __slots__ = (
-        "_auth_cache",
         "_connection",
         "_driver",
-        "_driver_pool",
-        "_engine",
-        "_engine_gate",
-        "_reading_engine",
+        "_sources",
         "_transaction_started",
         "_transactional",
         "auth_changed",
         "prefetched",
     )
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        reading_engine: AsyncEngine,
-        pool: DriverPool,
-        engine_gate: FairGate | None = None,
-        auth_cache: AuthCache | None = None,
-    ) -> None:
-        self._engine = engine
-        self._auth_cache = auth_cache
+    def __init__(self, sources: Connections) -> None:
+        self._sources = sources
         # Set by a write to users or the deny-list: the process forgets who it authenticated
         # when that commits (other processes hear PostgreSQL's NOTIFY; see auth_cache.py).
         self.auth_changed = False
-        # In front of SQLAlchemy's pool (see `FairGate`); None: straight to the pool.
-        self._engine_gate = engine_gate
-        self._reading_engine = reading_engine
-        self._driver_pool = pool
         self._driver: DriverConnection | None = None
         self._connection: AsyncConnection | None = None
         self._transactional = False
@@ -241,18 +242,16 @@ class Database:
     @property
     def auth_cache(self) -> AuthCache | None:
         """Users authenticated recently, for reads outside a transaction only."""
-        return None if self._transactional else self._auth_cache
+        return None if self._transactional else self._sources.auth_cache
 
     async def _checked_out(self, engine: AsyncEngine) -> AsyncConnection:
-        gate = self._engine_gate
+        gate = self._sources.gate
         try:
-            if gate is not None:
-                await gate.enter()
+            await gate.enter()
             try:
                 connection = await engine.connect()
             except BaseException:
-                if gate is not None:
-                    gate.leave()
+                gate.leave()
                 raise
         except Exception as error:
             # Refused, timed out, server starting up or shutting down, pool exhausted: the
@@ -266,7 +265,7 @@ class Database:
     async def _driver_connection(self) -> DriverConnection:
         if self._driver is None:
             try:
-                self._driver = await self._driver_pool.acquire()
+                self._driver = await self._sources.driver_pool.acquire()
             except Exception as error:
                 if is_connection_failure(error):
                     raise_unavailable(error)
@@ -279,7 +278,7 @@ class Database:
             return
         if self._connection is None:
             # A fresh connection of the plain engine: SQLAlchemy begins on the next statement.
-            await self._checked_out(self._engine)
+            await self._checked_out(self._sources.engine)
         else:
             # After autocommit reads: close SQLAlchemy's bookkeeping transaction of those (no
             # I/O: the driver has nothing open), then switch level; asyncpg sends BEGIN right
@@ -297,7 +296,7 @@ class Database:
     async def read(
         self, statement: Executable, params: Mapping[str, Any] | None = None
     ) -> CursorResult[Any]:
-        connection = self._connection or await self._checked_out(self._reading_engine)
+        connection = self._connection or await self._checked_out(self._sources.reading)
         try:
             result = await connection.execute(statement, params)
         except Exception as error:
@@ -382,8 +381,9 @@ class Database:
             raise
         finally:
             # Also when the outcome is unknown: forgetting too much costs one read.
-            if self.auth_changed and self._auth_cache is not None:
-                self._auth_cache.forget_all()
+            cache = self._sources.auth_cache
+            if self.auth_changed and cache is not None:
+                cache.forget_all()
 
     async def reset(self) -> None:
         """Back to a fresh unit of work's state, keeping only the driver connection.
@@ -424,12 +424,11 @@ class Database:
                 raise
             logger.debug("closing a lost database connection failed", exc_info=error)
         finally:
-            if self._engine_gate is not None:
-                self._engine_gate.leave()
+            self._sources.gate.leave()
 
     async def _release(self, driver: DriverConnection) -> None:
         try:
-            await self._driver_pool.release(driver)
+            await self._sources.driver_pool.release(driver)
         except Exception as error:
             # As above: asyncpg terminated the broken connection and will make a new one.
             if not (is_connection_failure(error) or driver.is_closed()):

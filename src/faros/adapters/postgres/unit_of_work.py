@@ -12,14 +12,14 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faros.adapters.postgres._gate import FairGate
-from faros.adapters.postgres._sql import Database, autocommit
+from faros.adapters.postgres._sql import Connections, Database, autocommit
 from faros.adapters.postgres.activity import PostgresActivityRepository
 from faros.adapters.postgres.auth_cache import AuthCache
 from faros.adapters.postgres.collaboration import (
     PostgresCommentRepository,
     PostgresShareRepository,
 )
-from faros.adapters.postgres.driver_pool import DriverPool, driver_pool
+from faros.adapters.postgres.driver_pool import driver_pool
 from faros.adapters.postgres.files import PostgresFileRepository
 from faros.adapters.postgres.outbox import PostgresOutboxRepository
 from faros.adapters.postgres.preferences import PostgresPreferencesRepository
@@ -90,26 +90,10 @@ class PostgresUnitOfWork:
     preferences: PreferencesRepository
     outbox: OutboxRepository
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        pool: DriverPool,
-        reading_engine: AsyncEngine | None = None,
-        engine_gate: FairGate | None = None,
-        auth_cache: AuthCache | None = None,
-    ) -> None:
-        self._engine = engine
-        self._reading_engine = reading_engine or autocommit(engine)
-        self._engine_gate = engine_gate
-        self._auth_cache = auth_cache
-        self._pool = pool
+    def __init__(self, sources: Connections) -> None:
+        self._sources = sources
         self._db: Database | None = None
         self._hand_over: _HandOver | None = None
-
-    def _new_database(self) -> Database:
-        return Database(
-            self._engine, self._reading_engine, self._pool, self._engine_gate, self._auth_cache
-        )
 
     async def __aenter__(self) -> Self:
         if self._db is not None:
@@ -117,12 +101,12 @@ class PostgresUnitOfWork:
         hand_over = _hand_over.get()
         if hand_over is not None and hand_over.available():
             if hand_over.db is None:
-                hand_over.db = self._new_database()
+                hand_over.db = Database(self._sources)
             hand_over.busy = True
             self._hand_over = hand_over
             db = hand_over.db
         else:
-            db = self._new_database()
+            db = Database(self._sources)
         self._db = db
         self.users = PostgresUserRepository(db)
         self.revoked_tokens = PostgresRevokedTokenRepository(db)
@@ -178,25 +162,26 @@ class PostgresUnitOfWorkFactory:
     ) -> None:
         """`cache_authentication`: keep recently authenticated users in the process (see
         auth_cache.py); needs the LISTEN connection that comes with it."""
-        self._engine = engine
-        self._pool = driver_pool(engine, driver_pool_size)
-        self._auth_cache = AuthCache(self._pool.connect) if cache_authentication else None
-        # Made once: each `execution_options()` call builds a new engine proxy.
-        self._reading_engine = autocommit(engine)
-        # As many as SQLAlchemy's pool holds, less one for the outbox worker and the health
-        # probe, which use the engine directly.
-        self._engine_gate = FairGate(max(1, engine.pool.size() - 1))  # type: ignore[attr-defined]
+        pool = driver_pool(engine, driver_pool_size)
+        self.connections = Connections(
+            engine=engine,
+            # Made once: each `execution_options()` call builds a new engine proxy.
+            reading=autocommit(engine),
+            driver_pool=pool,
+            # As many as SQLAlchemy's pool holds, less one for the outbox worker and the
+            # health probe, which use the engine directly.
+            gate=FairGate(max(1, engine.pool.size() - 1)),  # type: ignore[attr-defined]
+            auth_cache=AuthCache(pool.connect) if cache_authentication else None,
+        )
 
     def __call__(self) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(
-            self._engine, self._pool, self._reading_engine, self._engine_gate, self._auth_cache
-        )
+        return PostgresUnitOfWork(self.connections)
 
     async def aclose(self) -> None:
         """Close the driver pool's connections (the engine's are closed by `dispose()`)."""
-        if self._auth_cache is not None:
-            await self._auth_cache.aclose()
-        await self._pool.close()
+        if self.connections.auth_cache is not None:
+            await self.connections.auth_cache.aclose()
+        await self.connections.driver_pool.close()
 
     @asynccontextmanager
     async def handing_over(self) -> AsyncIterator[None]:
