@@ -64,23 +64,30 @@ class AccountService:
         return user
 
     async def login(self, username: str, password: str) -> IssuedToken:
+        # The unit of work ends before hashing: logins queued behind the hasher (a flood of
+        # them) must not hold the database connections every other request needs.
         async with self._uow() as uow:
             user = await uow.users.by_username(username)
-            if user is None:
-                # Same work as a real check, so response time does not reveal usernames.
-                await self._hasher.burn(password)
-                raise InvalidCredentials()
-            if not await self._hasher.verify(user.hashed_password, password):
-                raise InvalidCredentials()
-            if self._hasher.needs_rehash(user.hashed_password):
-                # D22: legacy bcrypt (or weaker argon2) hashes are upgraded on the next login.
-                rehashed = await self._hasher.hash(password)
-                locked = await uow.users.lock(user.id)
-                if locked is not None and locked.hashed_password == user.hashed_password:
-                    locked.hashed_password = rehashed
-                    await uow.users.update(locked)
-                    await uow.commit()
+        if user is None:
+            # Same work as a real check, so response time does not reveal usernames.
+            await self._hasher.burn(password)
+            raise InvalidCredentials()
+        if not await self._hasher.verify(user.hashed_password, password):
+            raise InvalidCredentials()
+        if self._hasher.needs_rehash(user.hashed_password):
+            await self._upgrade_hash(user, password)
         return self._tokens.issue(user.username, user.token_version)
+
+    async def _upgrade_hash(self, user: User, password: str) -> None:
+        """D22: a legacy bcrypt (or weaker argon2) hash is replaced at its next good login,
+        unless the password changed meanwhile."""
+        rehashed = await self._hasher.hash(password)
+        async with self._uow() as uow:
+            locked = await uow.users.lock(user.id)
+            if locked is not None and locked.hashed_password == user.hashed_password:
+                locked.hashed_password = rehashed
+                await uow.users.update(locked)
+                await uow.commit()
 
     async def authenticate(self, token: str) -> User:
         """The user a token speaks for; AuthenticationFailed with the contract's detail if none."""
