@@ -7,6 +7,7 @@ run; p99 limits apply at the default 32 connections.
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,38 @@ def non_2xx(r: dict[str, Any]) -> int:
 
 def socket_errors(r: dict[str, Any]) -> int:
     return sum(int(n) for n in r["socket_errors"].values())
+
+
+def label(r: dict[str, Any]) -> str:
+    text = LABELS.get(r["name"], r["name"])
+    return f"{text} (median of {len(r['rounds'])})" if "rounds" in r else text
+
+
+def combine_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result for repeated measurements of one scenario: counts summed, latencies the
+    median of the rounds' (each round's own figures kept under "rounds")."""
+    combined = dict(rounds[0])
+    combined["requests"] = sum(r["requests"] for r in rounds)
+    combined["duration_us"] = sum(r["duration_us"] for r in rounds)
+    for key in ("p50_us", "p90_us", "p99_us", "mean_us"):
+        combined[key] = statistics.median(r[key] for r in rounds)
+    combined["max_us"] = max(r["max_us"] for r in rounds)
+    statuses: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    for r in rounds:
+        for status, n in r["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+        for kind, n in r["socket_errors"].items():
+            errors[kind] = errors.get(kind, 0) + int(n)
+    combined["statuses"], combined["socket_errors"] = statuses, errors
+    if all("server_cpu_us" in r for r in rounds) and combined["requests"]:
+        spent = sum(r["server_cpu_us"] * r["requests"] for r in rounds)
+        combined["server_cpu_us"] = round(spent / combined["requests"])
+    combined["load1"] = max(r["load1"] for r in rounds)
+    combined["rounds"] = [
+        {"rps": round(rps(r)), "p50_us": r["p50_us"], "p99_us": r["p99_us"]} for r in rounds
+    ]
+    return combined
 
 
 def one_line(r: dict[str, Any]) -> str:
@@ -136,7 +169,7 @@ def build(results: list[dict[str, Any]], meta: dict[str, Any]) -> Outcome:
         original = ORIGINAL.get(r["name"])
         rows.append(
             [
-                LABELS.get(r["name"], r["name"]),
+                label(r),
                 str(r["connections"]),
                 f"{rps(r):.0f}",
                 f"{ms(r['p50_us']):.1f}",
@@ -209,14 +242,10 @@ def chart(results: list[dict[str, Any]], meta: dict[str, Any], path: Path) -> No
     except ImportError:
         print("matplotlib is not installed: no chart (pip install -r bench/requirements.txt)")
         return
-    names = [
-        f"{LABELS.get(r['name'], r['name'])} @{r['connections']}" for r in results
-    ]
+    names = [f"{label(r)} @{r['connections']}" for r in results]
     colours = [GROUP_COLOURS.get(r["group"], "#1f77b4") for r in results]
     y = list(range(len(results)))[::-1]
-    figure, (left, right) = plt.subplots(
-        1, 2, figsize=(15, 0.42 * len(results) + 1.8), sharey=True
-    )
+    figure, (left, right) = plt.subplots(1, 2, figsize=(15, 0.42 * len(results) + 1.8), sharey=True)
     throughput = [rps(r) for r in results]
     left.barh(y, throughput, color=colours)
     left.set_xscale("log")
