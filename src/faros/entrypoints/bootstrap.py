@@ -178,10 +178,14 @@ def build_container(
     cache, limiter, redis_ping = _cache_and_limiter(settings, stack)
     tokens = JwtTokenIssuer(settings.secret_key, settings.access_token_minutes, clock)
     frontend = settings.frontend_url
+    if hasher is None:
+        argon2 = Argon2PasswordHasher()
+        stack.callback(argon2.close)  # its worker processes
+        hasher = argon2
     return Container(
         settings=settings,
         clock=clock,
-        accounts=AccountService(uow, hasher or Argon2PasswordHasher(), tokens, clock, frontend),
+        accounts=AccountService(uow, hasher, tokens, clock, frontend),
         tasks=TaskService(uow, clock, cache, frontend),
         sharing=SharingService(uow, clock, cache, frontend),
         comments=CommentService(uow, clock, cache, frontend),

@@ -6,8 +6,8 @@ import asyncio
 import base64
 import json
 import os
+import signal
 import statistics
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -145,7 +145,6 @@ async def test_burn_costs_about_one_verification(owasp_hasher: Argon2PasswordHas
 
 
 async def test_hashing_runs_off_the_event_loop_on_a_bounded_pool() -> None:
-    before = {t.ident for t in threading.enumerate() if t.name.startswith("argon2")}
     hasher = Argon2PasswordHasher(workers=2)
     ticks = 0
     done = asyncio.Event()
@@ -159,34 +158,42 @@ async def test_hashing_runs_off_the_event_loop_on_a_bounded_pool() -> None:
     ticking = asyncio.create_task(ticker())
     try:
         hashes = await asyncio.gather(*(hasher.hash(f"pw{i}") for i in range(6)))
-        workers = [
-            t
-            for t in threading.enumerate()
-            if t.name.startswith("argon2") and t.ident not in before
-        ]
+        assert hasher._executor is not None
+        workers = set(hasher._executor._processes)  # type: ignore[attr-defined]
     finally:
         done.set()
         await ticking
         hasher.close()
     assert len(set(hashes)) == 6
-    assert len(workers) <= 2  # six jobs queued for two threads, not six threads
-    assert ticks >= 10  # the loop kept running while ~6 x 35 ms of hashing went on
+    assert 1 <= len(workers) <= 2  # six jobs queued for two processes, not six
+    assert os.getpid() not in workers
+    assert ticks >= 10  # the loop kept running while ~6 x 20 ms of hashing went on
 
 
-@pytest.mark.skipif(os.uname().sysname != "Linux", reason="per-thread nice values are Linux's")
-async def test_hashing_threads_run_at_the_lowest_priority() -> None:
+@pytest.mark.skipif(os.uname().sysname != "Linux", reason="SCHED_IDLE is Linux's")
+async def test_hashing_processes_run_at_the_lowest_priority() -> None:
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, workers=1)
-
-    def own_niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
     try:
         await hasher.hash("pw")
-        niceness = await asyncio.get_running_loop().run_in_executor(hasher._executor, own_niceness)
+        niceness = await hasher._run(os.getpriority, os.PRIO_PROCESS, 0)
+        policy = await hasher._run(os.sched_getscheduler, 0)
     finally:
         hasher.close()
-    assert niceness == 19
-    assert own_niceness() == 0  # the event loop's thread keeps its priority
+    assert (niceness, policy) == (19, os.SCHED_IDLE)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == 0  # the event loop's process keeps its own
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+
+
+async def test_a_dead_worker_is_replaced() -> None:
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, workers=1)
+    try:
+        first = await hasher._run(os.getpid)
+        os.kill(first, signal.SIGKILL)
+        second = await hasher._run(os.getpid)
+        assert second != first
+        assert await hasher.verify(await hasher.hash("pw"), "pw")
+    finally:
+        hasher.close()
 
 
 def test_the_pool_leaves_one_core_to_the_event_loop() -> None:
@@ -412,17 +419,16 @@ def test_system_clock_is_utc_aware() -> None:
     assert clock.today() == clock.now().date()
 
 
-def test_hashing_rests_between_hashes_only_while_others_wait() -> None:
+async def test_hashing_rests_between_hashes_only_while_others_wait() -> None:
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, workers=1, rest_ratio=1.0)
     try:
-        hasher._pending = 2  # this job and one queued behind it
-        hasher._paced(lambda: time.sleep(0.02))  # a 20 ms "hash"
-        rest = hasher._rest_until - time.monotonic()
-        assert 0.015 < rest < 0.05  # the next one starts only after about as long again
+        await hasher._run(time.sleep, 0)  # the worker process is up
         began = time.monotonic()
-        hasher._pending = 1  # the last one: nobody waits behind it
-        hasher._paced(lambda: None)
-        assert time.monotonic() - began >= rest - 0.001  # it did wait its turn
-        assert hasher._rest_until <= time.monotonic()  # and leaves no rest behind
+        # Two 0.1 s "hashes" at once: the second waits for the first, then as long again.
+        await asyncio.gather(hasher._run(time.sleep, 0.1), hasher._run(time.sleep, 0.1))
+        assert time.monotonic() - began >= 0.29
+        began = time.monotonic()
+        await hasher._run(time.sleep, 0)  # nobody waited behind the last one: no rest left
+        assert time.monotonic() - began < 0.08
     finally:
         hasher.close()
