@@ -252,18 +252,19 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of `pid` and its child processes (uvicorn's workers)."""
-    total = 0.0
+    """CPU time (user + system) of `pid` and all its descendants (uvicorn's workers, the
+    password-hashing processes)."""
+    stats: dict[str, list[str]] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if entry.name == str(pid) or fields[1] == str(pid):
-            total += (int(fields[11]) + int(fields[12])) / _TICKS
-    return total
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stats[entry.name] = (entry / "stat").read_text().rpartition(")")[2].split()
+    family, grew = {str(pid)}, True
+    while grew:
+        children = {p for p, fields in stats.items() if fields[1] in family} - family
+        family |= children
+        grew = bool(children)
+    return sum((int(stats[p][11]) + int(stats[p][12])) / _TICKS for p in family if p in stats)
 
 
 class Profiler:
