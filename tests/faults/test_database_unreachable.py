@@ -82,6 +82,7 @@ async def test_app_answers_503_quickly_when_the_database_is_unreachable(
                     assert answer.json() == UNAVAILABLE
                     assert answer.headers["retry-after"] == "5"
                     assert answer.headers["content-type"].startswith("application/json")
+    await hasher.aclose()
 
 
 @pytest.mark.postgres

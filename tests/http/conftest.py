@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import functools
 import os
 import re
 import secrets
@@ -46,7 +47,9 @@ FOREIGN_ORIGIN = "https://evil.example"
 PASSWORD = "correct-horse-1"
 
 
+@functools.cache
 def fast_hasher() -> Argon2PasswordHasher:
+    """One for every app of this test process: each hasher keeps a worker process."""
     return Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 

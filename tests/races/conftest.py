@@ -47,6 +47,7 @@ async def race_app(database_url: str, race_folder: Path) -> AsyncIterator[Litest
     application = create_app(settings, database_url=database_url, hasher=hasher)
     async with running(application):
         yield application
+    await hasher.aclose()
 
 
 @pytest.fixture

@@ -180,7 +180,7 @@ def build_container(
     frontend = settings.frontend_url
     if hasher is None:
         argon2 = Argon2PasswordHasher()
-        stack.callback(argon2.close)  # its worker processes
+        stack.push_async_callback(argon2.aclose)  # its worker processes
         hasher = argon2
     return Container(
         settings=settings,

@@ -9,9 +9,10 @@ import os
 import signal
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, cast
+from pathlib import Path
+from typing import Any
 
 import bcrypt
 import jwt
@@ -38,17 +39,17 @@ PAYLOAD = "Invalid token payload"
 
 
 @pytest.fixture(scope="module")
-def owasp_hasher() -> Iterator[Argon2PasswordHasher]:
+async def owasp_hasher() -> AsyncIterator[Argon2PasswordHasher]:
     hasher = Argon2PasswordHasher()
     yield hasher
-    hasher.close()
+    await hasher.aclose()
 
 
 @pytest.fixture(scope="module")
-def cheap_hasher() -> Iterator[Argon2PasswordHasher]:
+async def cheap_hasher() -> AsyncIterator[Argon2PasswordHasher]:
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=1024)
     yield hasher
-    hasher.close()
+    await hasher.aclose()
 
 
 def _bcrypt(password: str, prefix: bytes = b"$2b$") -> str:
@@ -158,16 +159,21 @@ async def test_hashing_runs_off_the_event_loop_on_a_bounded_pool() -> None:
     ticking = asyncio.create_task(ticker())
     try:
         hashes = await asyncio.gather(*(hasher.hash(f"pw{i}") for i in range(6)))
-        assert hasher._executor is not None
-        workers = set(hasher._executor._processes)  # type: ignore[attr-defined]
+        workers = hasher.worker_pids()
     finally:
         done.set()
         await ticking
-        hasher.close()
+        await hasher.aclose()
     assert len(set(hashes)) == 6
-    assert 1 <= len(workers) <= 2  # six jobs queued for two processes, not six
+    assert len(workers) == 2  # six jobs queued for two processes, not six
     assert os.getpid() not in workers
     assert ticks >= 10  # the loop kept running while ~6 x 20 ms of hashing went on
+    assert hasher.worker_pids() == []
+
+
+def _nice_and_policy(pid: int) -> tuple[int, int]:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[16]), int(fields[38])  # proc(5): nice (19th field), policy (41st)
 
 
 @pytest.mark.skipif(os.uname().sysname != "Linux", reason="SCHED_IDLE is Linux's")
@@ -175,25 +181,40 @@ async def test_hashing_processes_run_at_the_lowest_priority() -> None:
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, workers=1)
     try:
         await hasher.hash("pw")
-        niceness = await hasher._run(os.getpriority, os.PRIO_PROCESS, 0)
-        policy = await hasher._run(os.sched_getscheduler, 0)
+        (worker,) = hasher.worker_pids()
+        assert _nice_and_policy(worker) == (19, os.SCHED_IDLE)
     finally:
-        hasher.close()
-    assert (niceness, policy) == (19, os.SCHED_IDLE)
-    assert os.getpriority(os.PRIO_PROCESS, 0) == 0  # the event loop's process keeps its own
-    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+        await hasher.aclose()
+    # The application's own process keeps its priority.
+    assert _nice_and_policy(os.getpid()) == (0, os.SCHED_OTHER)
 
 
-async def test_a_dead_worker_is_replaced() -> None:
+async def test_a_dead_worker_is_replaced_and_its_job_done() -> None:
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, workers=1)
     try:
-        first = await hasher._run(os.getpid)
+        hashed = await hasher.hash("pw")
+        (first,) = hasher.worker_pids()
         os.kill(first, signal.SIGKILL)
-        second = await hasher._run(os.getpid)
+        assert await hasher.verify(hashed, "pw")
+        (second,) = hasher.worker_pids()
         assert second != first
-        assert await hasher.verify(await hasher.hash("pw"), "pw")
     finally:
-        hasher.close()
+        await hasher.aclose()
+
+
+async def test_a_request_that_gives_up_does_not_derail_the_next() -> None:
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, workers=1)
+    try:
+        hashed = await hasher.hash("pw")
+        # Cancelled once its job is sent: its answer must not be read as the next one's.
+        abandoned = asyncio.create_task(hasher.verify(hashed, "wrong"))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        abandoned.cancel()
+        assert await hasher.verify(hashed, "pw") is True
+        assert await hasher.verify(hashed, "wrong") is False
+    finally:
+        await hasher.aclose()
 
 
 def test_the_pool_leaves_one_core_to_the_event_loop() -> None:
@@ -408,7 +429,7 @@ def test_adapters_satisfy_their_ports() -> None:
     clocks: list[Clock] = [SystemClock(), ManualClock()]
     assert issuer.decode(issuer.issue("alice", 1).token).token_version == 1
     assert len({clock.now().tzinfo for clock in clocks}) == 1
-    cast(Argon2PasswordHasher, hasher).close()
+    assert hasher.needs_rehash("not a hash")
 
 
 def test_system_clock_is_utc_aware() -> None:
@@ -420,15 +441,20 @@ def test_system_clock_is_utc_aware() -> None:
 
 
 async def test_hashing_rests_between_hashes_only_while_others_wait() -> None:
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, workers=1, rest_ratio=1.0)
+    # 64 MiB per hash: long enough (~50 ms) to tell a rest from the noise.
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=65_536, workers=1, rest_ratio=1.0)
+
+    async def timed(*passwords: str) -> float:
+        began = time.monotonic()
+        await asyncio.gather(*(hasher.hash(p) for p in passwords))
+        return time.monotonic() - began
+
     try:
-        await hasher._run(time.sleep, 0)  # the worker process is up
-        began = time.monotonic()
-        # Two 0.1 s "hashes" at once: the second waits for the first, then as long again.
-        await asyncio.gather(hasher._run(time.sleep, 0.1), hasher._run(time.sleep, 0.1))
-        assert time.monotonic() - began >= 0.29
-        began = time.monotonic()
-        await hasher._run(time.sleep, 0)  # nobody waited behind the last one: no rest left
-        assert time.monotonic() - began < 0.08
+        await timed("warm-up")  # the worker process is up
+        one = statistics.median([await timed("pw") for _ in range(3)])
+        # Two at once: the second waits for the first, then as long again, then runs.
+        assert await timed("a", "b") >= 2.5 * one
+        # Nobody waited behind the last of them: no rest is left for a lone one.
+        assert await timed("c") < 1.6 * one
     finally:
-        hasher.close()
+        await hasher.aclose()

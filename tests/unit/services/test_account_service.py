@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -22,11 +23,12 @@ from .conftest import FRONTEND, World
 
 
 @pytest.fixture
-def accounts(world: World) -> AccountService:
+async def accounts(world: World) -> AsyncIterator[AccountService]:
     # Cheap argon2 parameters: these tests are about the rules, not the hash strength.
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     tokens = JwtTokenIssuer("test-secret-" + "x" * 32, 60, world.clock)
-    return AccountService(world.uow, hasher, tokens, world.clock, FRONTEND)
+    yield AccountService(world.uow, hasher, tokens, world.clock, FRONTEND)
+    await hasher.aclose()
 
 
 async def test_register_validates_and_refuses_duplicates(

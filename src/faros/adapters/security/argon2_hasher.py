@@ -1,37 +1,39 @@
 """Password hashing with argon2id, verifying legacy bcrypt hashes from the original FAROS (D22).
 
-Hashing is CPU- and memory-bound (about 19 MiB and 20 ms per call), so it runs in a small pool
-of worker processes at the lowest scheduling priority, one fewer than there are cores:
+Hashing is CPU- and memory-bound (about 19 MiB and 20 ms per call), so it runs in worker
+processes at the lowest scheduling priority (hashing_worker.py), one fewer than there are cores:
 
 - processes, not threads: a hashing thread shares the interpreter's lock with the event loop,
-  and each time it takes the lock back the loop waits for the scheduler to run a
-  lowest-priority thread. Measured on 2 cores during a login flood, concurrent reads' p99 grew
-  1.2x with a thread and 1.1x with a process (bench/README.md).
+  and each time it takes the lock the loop waits for the scheduler to run a lowest-priority
+  thread. The event loop itself talks to the workers over their pipes, so no thread of ours
+  takes part at all (a process pool's feeder and manager threads cost ~2 ms per login).
 - the lowest priority: when the machine is busy, a login waits for the CPU rather than every
   other request (two normal-priority threads multiplied reads' p99 by 5).
-- a flood waits here, in a first-come queue, not in the pool: a request that gives up leaves
-  it without costing a hash, and while hashes queue each worker rests as long as its last
-  hash took, so the flood slows logins down before it slows down everything else.
+- a flood waits here, in a first-come queue: a request that gives up leaves it without costing
+  a hash, and while hashes queue each worker rests as long as its last hash took, so the flood
+  slows logins down before it slows down everything else.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import multiprocessing
 import os
-import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from multiprocessing.context import BaseContext
-from typing import Final, TypeVar
+import sys
+from dataclasses import dataclass, field
+from typing import Final
 
-import bcrypt
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.exceptions import InvalidHashError
+
+from faros.adapters.security.hashing_worker import (
+    Answer,
+    Argon2Parameters,
+    Job,
+    argon2_hasher,
+    decode_answer,
+    frame,
+    is_bcrypt,
+)
 
 # OWASP Password Storage Cheat Sheet, argon2id minimum: 19 MiB, 2 iterations, 1 lane.
 OWASP_MEMORY_COST_KIB: Final = 19_456
@@ -42,47 +44,72 @@ OWASP_PARALLELISM: Final = 1
 # the next: hashing then takes at most half a core per worker. A lone login never waits.
 HASHING_REST_RATIO: Final = 1.0
 
-# Linux's nice scale: 19 is the lowest priority. Other systems ignore it (see `_lower_priority`).
-HASHING_NICENESS: Final = 19
+# `-c`, not `-m`: the package imports the module before `-m` could run it as __main__.
+WORKER_COMMAND: Final = "from faros.adapters.security.hashing_worker import main; main()"
 
 logger = logging.getLogger("faros.security")
-
-_R = TypeVar("_R")
-
-_BCRYPT_PREFIXES: Final = ("$2a$", "$2b$", "$2y$")
-# bcrypt only ever reads 72 bytes; the original's bcrypt truncated silently, the `bcrypt` 5.x
-# package raises instead, so we truncate to keep long legacy passwords verifying.
-_BCRYPT_MAX_BYTES: Final = 72
-# A fixed input for the dummy hash; its value is irrelevant, only its cost matters.
-_DUMMY_PASSWORD: Final = "faros-timing-equaliser"  # noqa: S105
 
 
 def default_workers() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
-@dataclass(frozen=True)
-class Argon2Parameters:
-    """What a worker needs to rebuild the hasher (sent with every job: it is three numbers)."""
-
-    time_cost: int = OWASP_TIME_COST
-    memory_cost: int = OWASP_MEMORY_COST_KIB
-    parallelism: int = OWASP_PARALLELISM
+class WorkerDied(RuntimeError):
+    """A hashing worker's pipe closed mid-job."""
 
 
 @dataclass
 class _Worker:
-    """One worker's turn in the pool, and when it may hash next."""
+    """One worker process (started at its first job), and when it may hash next."""
 
+    process: asyncio.subprocess.Process | None = None
     rest_until: float = 0.0
+
+    async def ask(self, job: Job) -> Answer:
+        if self.process is None or self.process.returncode is not None:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", WORKER_COMMAND,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+        stdin, stdout = self.process.stdin, self.process.stdout
+        if stdin is None or stdout is None:  # both are PIPEs above
+            raise RuntimeError("a hashing worker without pipes")
+        try:
+            stdin.write(frame(job))
+            header = await stdout.readexactly(4)
+            return decode_answer(await stdout.readexactly(int.from_bytes(header, "big")))
+        except (asyncio.IncompleteReadError, ConnectionError) as died:
+            self.stop()
+            raise WorkerDied("a password-hashing worker died") from died
+
+    def stop(self) -> None:
+        """Close its stdin: the worker ends once it has answered the job at hand."""
+        if self.process is not None and self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process = None
+
+
+@dataclass
+class _Workers:
+    """The workers of one event loop, lent out first come, first served."""
+
+    loop: asyncio.AbstractEventLoop
+    all: list[_Worker]
+    free: asyncio.Queue[_Worker] = field(default_factory=asyncio.Queue)
+    waiting: int = 0
+    exchanges: set[asyncio.Task[Answer]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        for worker in self.all:
+            self.free.put_nowait(worker)
 
 
 class Argon2PasswordHasher:
     """`PasswordHasher` port: argon2id for new hashes, bcrypt accepted for verification only.
 
     `time_cost` / `memory_cost` / `parallelism` default to the OWASP values; tests may lower
-    them. `workers` bounds how many hashes run at once: by default every core but one. The
-    worker processes start at the first hash.
+    them. `workers` bounds how many hashes run at once: by default every core but one. Each
+    worker process starts at its first job; `aclose()` stops them.
     """
 
     def __init__(
@@ -95,161 +122,104 @@ class Argon2PasswordHasher:
         rest_ratio: float = HASHING_REST_RATIO,
     ) -> None:
         self._parameters = Argon2Parameters(time_cost, memory_cost, parallelism)
-        self._argon2 = _argon2(self._parameters)
-        self._workers = workers or default_workers()
+        self._size = workers or default_workers()
         self._rest_ratio = rest_ratio
-        self._executor: ProcessPoolExecutor | None = None
-        self._turns: asyncio.Queue[_Worker] | None = None
-        self._turns_loop: asyncio.AbstractEventLoop | None = None
-        self._waiting = 0
+        self._workers: _Workers | None = None
 
     async def hash(self, password: str) -> str:
-        return await self._run(_hash, self._parameters, password)
+        hashed = await self._run(Job("hash", self._parameters, _secret(password)))
+        if not isinstance(hashed, str):
+            raise TypeError(f"a hashing worker answered {hashed!r} to a hash")
+        return hashed
 
     async def verify(self, hashed: str, password: str) -> bool:
-        return await self._run(_verify, self._parameters, hashed, password)
+        return await self._run(Job("verify", self._parameters, _secret(password), hashed)) is True
 
     def needs_rehash(self, hashed: str) -> bool:
         """True unless `hashed` is argon2id with exactly this hasher's parameters."""
-        if hashed.startswith(_BCRYPT_PREFIXES):
+        if is_bcrypt(hashed):
             return True
         try:
-            return self._argon2.check_needs_rehash(hashed)
+            return argon2_hasher(self._parameters).check_needs_rehash(hashed)
         except (InvalidHashError, ValueError):
             return True
 
     async def burn(self, password: str) -> None:
-        await self._run(_burn, self._parameters, password)
+        await self._run(Job("burn", self._parameters, _secret(password)))
 
-    def close(self) -> None:
-        """Stop the worker processes (at application shutdown)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+    async def aclose(self) -> None:
+        """Stop the worker processes (at application shutdown) and wait for them to end."""
+        workers, self._workers = self._workers, None
+        if workers is None:
+            return
+        processes = [w.process for w in workers.all if w.process is not None]
+        for worker in workers.all:
+            worker.stop()
+        for process in processes:
+            try:
+                await asyncio.wait_for(process.wait(), 5)
+            except TimeoutError:
+                process.kill()
 
-    async def _run(self, job: Callable[..., _R], *args: object) -> _R:
-        """Run `job(*args)` in a worker once one is free and rested (see HASHING_REST_RATIO)."""
-        turns = self._turn_queue()
-        self._waiting += 1
+    def worker_pids(self) -> list[int]:
+        """The worker processes running now (for operators and tests)."""
+        if self._workers is None:
+            return []
+        running = (w.process for w in self._workers.all if w.process is not None)
+        return [process.pid for process in running if process.returncode is None]
+
+    async def _run(self, job: Job) -> Answer:
+        """`job`'s answer from a worker, once one is free and rested (see HASHING_REST_RATIO)."""
+        workers = self._pool()
+        workers.waiting += 1
         try:
-            worker = await turns.get()
+            worker = await workers.free.get()
         finally:
-            self._waiting -= 1
+            workers.waiting -= 1
         try:
-            rest = worker.rest_until - time.monotonic()
+            rest = worker.rest_until - workers.loop.time()
             if rest > 0:
                 await asyncio.sleep(rest)
-            started = time.monotonic()
-            try:
-                return await self._submit(job, *args)
-            finally:
-                finished = time.monotonic()
-                worker.rest_until = finished
-                if self._waiting:
-                    worker.rest_until += (finished - started) * self._rest_ratio
-        finally:
-            turns.put_nowait(worker)
+        except BaseException:
+            workers.free.put_nowait(worker)
+            raise
+        # Once sent, the job runs to its end even if the request gives up (shield): its answer
+        # must be read off the pipe before the worker takes the next one.
+        exchange = asyncio.ensure_future(self._exchange(workers, worker, job))
+        workers.exchanges.add(exchange)
+        exchange.add_done_callback(workers.exchanges.discard)
+        return await asyncio.shield(exchange)
 
-    def _turn_queue(self) -> asyncio.Queue[_Worker]:
-        # One queue per event loop: a queue is bound to the loop it first waited in (tests run
-        # one hasher across several loops; an application has a single one).
-        loop = asyncio.get_running_loop()
-        if self._turns is None or self._turns_loop is not loop:
-            self._turns, self._turns_loop = asyncio.Queue(), loop
-            for _ in range(self._workers):
-                self._turns.put_nowait(_Worker())
-        return self._turns
-
-    async def _submit(self, job: Callable[..., _R], *args: object) -> _R:
-        loop = asyncio.get_running_loop()
-        executor = self._pool()
+    async def _exchange(self, workers: _Workers, worker: _Worker, job: Job) -> Answer:
+        started = workers.loop.time()
         try:
-            return await loop.run_in_executor(executor, job, *args)
-        except BrokenProcessPool:
-            # A worker died (the OOM killer, an operator's kill): the pool refuses all work
-            # from then on. Start a fresh one, once, and give the job one more try there.
-            logger.warning("a password-hashing worker died; starting new ones")
-            if self._executor is executor:
-                executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
-            return await loop.run_in_executor(self._pool(), job, *args)
+            try:
+                return await worker.ask(job)
+            except WorkerDied:
+                # Killed (the OOM killer, an operator): a fresh worker takes the job, once.
+                logger.warning("a password-hashing worker died; starting a new one")
+                return await worker.ask(job)
+        finally:
+            finished = workers.loop.time()
+            worker.rest_until = finished
+            if workers.waiting:
+                worker.rest_until += (finished - started) * self._rest_ratio
+            workers.free.put_nowait(worker)
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self._workers, mp_context=_context(), initializer=_lower_priority
-            )
-        return self._executor
-
-
-@functools.cache
-def _context() -> BaseContext:
-    """Workers are forked from a small server process started for them (not from this one,
-    which has threads and an event loop), with this module already imported."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")  # Windows
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
-
-
-# -- worker-process side ----------------------------------------------------------------------
-
-
-def _lower_priority() -> None:
-    """Run this (hashing) process at the lowest priority the OS offers."""
-    if os.uname().sysname != "Linux":
-        return
-    try:
-        # SCHED_IDLE: run only when nothing else wants the CPU.
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        os.setpriority(os.PRIO_PROCESS, 0, HASHING_NICENESS)
-    except OSError:  # a sandbox may forbid it; hashing still works, just not deprioritised
-        logger.debug("could not lower the hashing process's priority", exc_info=True)
-
-
-@functools.lru_cache(maxsize=8)
-def _argon2(parameters: Argon2Parameters) -> PasswordHasher:
-    return PasswordHasher(
-        time_cost=parameters.time_cost,
-        memory_cost=parameters.memory_cost,
-        parallelism=parameters.parallelism,
-        type=Type.ID,
-    )
-
-
-def _hash(parameters: Argon2Parameters, password: str) -> str:
-    return _argon2(parameters).hash(_secret(password))
-
-
-def _verify(parameters: Argon2Parameters, hashed: str, password: str) -> bool:
-    if hashed.startswith(_BCRYPT_PREFIXES):
-        return _bcrypt_verify(hashed, password)
-    try:
-        return _argon2(parameters).verify(hashed, _secret(password))
-    except (VerificationError, InvalidHashError, ValueError, TypeError):
-        # VerifyMismatchError is a VerificationError; anything unreadable is a plain "no".
-        return False
-
-
-@functools.lru_cache(maxsize=8)
-def _dummy_hash(parameters: Argon2Parameters) -> str:
-    # Made on a worker's first burn and kept there.
-    return _hash(parameters, _DUMMY_PASSWORD)
-
-
-def _burn(parameters: Argon2Parameters, password: str) -> None:
-    _verify(parameters, _dummy_hash(parameters), password)
+    def _pool(self) -> _Workers:
+        # Processes and their pipes belong to one event loop (an application has one; a test
+        # suite may run a hasher in several): a new loop gets workers of its own.
+        loop = asyncio.get_running_loop()
+        if self._workers is None or self._workers.loop is not loop:
+            if self._workers is not None:
+                for worker in self._workers.all:
+                    if worker.process is not None and worker.process.returncode is None:
+                        worker.process.kill()
+            self._workers = _Workers(loop, [_Worker() for _ in range(self._size)])
+        return self._workers
 
 
 def _secret(password: str) -> bytes:
     # UTF-8 as argon2-cffi and bcrypt use, but a lone surrogate (possible from some decoders)
     # must not turn a login into a 500: it is encoded as-is, the same way on hash and verify.
     return password.encode("utf-8", "surrogatepass")
-
-
-def _bcrypt_verify(hashed: str, password: str) -> bool:
-    try:
-        return bcrypt.checkpw(_secret(password)[:_BCRYPT_MAX_BYTES], hashed.encode())
-    except ValueError:  # malformed hash ("Invalid salt")
-        return False
