@@ -47,6 +47,15 @@ HASHING_REST_RATIO: Final = 1.0
 # `-c`, not `-m`: the package imports the module before `-m` could run it as __main__.
 WORKER_COMMAND: Final = "from faros.adapters.security.hashing_worker import main; main()"
 
+# glibc hands out blocks above 128 KiB as fresh mappings and unmaps them when freed, so every
+# hash faulted in and zeroed its 19 MiB again. Below 32 MiB (glibc's largest threshold) they
+# come from the heap, which keeps them: 10% less CPU per hash. Other C libraries ignore these.
+_WORKER_ENV: Final = {
+    **os.environ,
+    "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
+    "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024),
+}
+
 logger = logging.getLogger("faros.security")
 
 
@@ -69,7 +78,7 @@ class _Worker:
         if self.process is None or self.process.returncode is not None:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", WORKER_COMMAND,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=_WORKER_ENV,
             )  # fmt: skip
         stdin, stdout = self.process.stdin, self.process.stdout
         if stdin is None or stdout is None:  # both are PIPEs above
