@@ -299,23 +299,10 @@ class Runner:
     server_pid: int = 0
     profile: bool = True
 
-    def measure(
-        self,
-        base: str,
-        name: str,
-        scenario: str,
-        *,
-        connections: int | None = None,
-        group: str = "faros",
-        profile: bool = True,
-    ) -> dict[str, Any] | None:
-        if not self.config.wants(name):
-            return None
-        result = self.measure_once(
-            base, name, scenario, connections=connections, group=group, profile=profile
-        )
-        self.results.append(result)
-        return result
+    def measure(self, base: str, name: str, scenario: str, **options: Any) -> None:
+        """`measure_once`, kept in the results, if BENCH_ONLY lets `name` run."""
+        if self.config.wants(name):
+            self.results.append(self.measure_once(base, name, scenario, **options))
 
     def measure_once(
         self,
