@@ -34,6 +34,7 @@ from faros.adapters.security.hashing_worker import (
     frame,
     is_bcrypt,
 )
+from faros.domain.errors import ServiceUnavailable
 
 # OWASP Password Storage Cheat Sheet, argon2id minimum: 19 MiB, 2 iterations, 1 lane.
 OWASP_MEMORY_COST_KIB: Final = 19_456
@@ -50,8 +51,7 @@ WORKER_COMMAND: Final = "from faros.adapters.security.hashing_worker import main
 # glibc hands out blocks above 128 KiB as fresh mappings and unmaps them when freed, so every
 # hash faulted in and zeroed its 19 MiB again. Below 32 MiB (glibc's largest threshold) they
 # come from the heap, which keeps them: 10% less CPU per hash. Other C libraries ignore these.
-_WORKER_ENV: Final = {
-    **os.environ,
+_KEEP_HASHING_MEMORY: Final = {
     "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
     "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024),
 }
@@ -63,8 +63,8 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
-class WorkerDied(RuntimeError):
-    """A hashing worker's pipe closed mid-job."""
+class WorkerDied(ServiceUnavailable):
+    """A hashing worker's pipe closed mid-job (twice in a row, the request answers 503)."""
 
 
 @dataclass
@@ -78,7 +78,8 @@ class _Worker:
         if self.process is None or self.process.returncode is not None:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", WORKER_COMMAND,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=_WORKER_ENV,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                env={**os.environ, **_KEEP_HASHING_MEMORY},
             )  # fmt: skip
         stdin, stdout = self.process.stdin, self.process.stdout
         if stdin is None or stdout is None:  # both are PIPEs above
