@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from faros.domain.activity import NewActivity
 from faros.domain.sharing import SharePermission
 from faros.domain.tasks import NewTask, Task, TaskQuery, TaskStats, TaskView
 
@@ -45,7 +46,10 @@ class TaskRepository(Protocol):
         """Existing tasks among `task_ids` (id order), locked in id order when asked."""
         ...
 
-    async def update(self, task: Task) -> None: ...
+    async def update(self, task: Task, change: NewActivity | None = None) -> None:
+        """Store `task`'s editable fields; `change`, the activity entry that records the edit,
+        is written with it (one statement where the store allows)."""
+        ...
 
     async def delete(self, task_id: int) -> None:
         """Delete the task; its comments, shares and file rows go with it."""

@@ -163,6 +163,19 @@ async def test_a_locked_change_reads_its_view_with_the_lock(
         assert (view.title, view.share_count, len(view.comments)) == ("changed", 1, 2)
 
 
+async def test_an_update_and_its_activity_entry_are_one_statement(
+    uow_factory: UnitOfWorkFactory, engine: AsyncEngine
+) -> None:
+    async with uow_factory() as uow:
+        owner = await add_user(uow)
+        task = await add_task(uow, owner)
+        with count_statements(engine) as log:
+            logged = NewActivity(owner.id, "updated", "task", task.id, task.id, {}, NOW)
+            await uow.tasks.update(replace(task, title="changed"), logged)
+        assert log.count == 1, log.statements
+        assert [e.action for e in await uow.activity.timeline(task.id)] == ["updated"]
+
+
 async def test_what_was_read_ahead_is_dropped_when_comments_or_shares_change(
     uow_factory: UnitOfWorkFactory,
 ) -> None:

@@ -117,6 +117,38 @@ async def test_update_writes_the_editable_fields(uow_factory: UnitOfWorkFactory)
         assert found.task == changed
 
 
+async def test_an_update_writes_the_entry_that_records_it(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    details = {"changes": {"title": {"old": "old", "new": "new"}}, "tags": ["a", ""], "n": None}
+    async with uow_factory() as uow:
+        owner = await add_user(uow)
+        task = await add_task(uow, owner, "old")
+        logged = entry(owner, task.id, details=details)
+        await uow.tasks.update(replace(task, title="new"), logged)
+        # A task that is gone takes its entry with it: nothing is logged for it.
+        gone = await add_task(uow, owner, "gone")
+        await uow.tasks.delete(gone.id)
+        await uow.tasks.update(replace(gone, title="ghost"), entry(owner, gone.id))
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.tasks.get_with_share(task.id, owner.id)
+        assert found is not None
+        assert found.task.title == "new"
+        [written] = await uow.activity.timeline(task.id)
+        assert (written.user_id, written.action, written.resource_type) == (
+            owner.id,
+            "updated",
+            "task",
+        )
+        assert (written.resource_id, written.details, written.created_at) == (
+            task.id,
+            details,
+            NOW,
+        )
+        assert await uow.activity.timeline(gone.id) == []
+
+
 async def test_returned_tasks_are_copies(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         owner = await add_user(uow)

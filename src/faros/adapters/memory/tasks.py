@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from faros.adapters.memory.activity import MemoryActivityRepository
 from faros.adapters.memory.collaboration import (
     comment_order,
     delete_share,
@@ -15,6 +16,7 @@ from faros.adapters.memory.collaboration import (
     username_of,
 )
 from faros.adapters.memory.store import MemoryStore, Transaction, utc, valid_id
+from faros.domain.activity import NewActivity
 from faros.domain.comments import Comment
 from faros.domain.tasks import (
     PRIORITY_RANK,
@@ -129,7 +131,7 @@ class MemoryTaskRepository:
         found = sorted({i for i in task_ids if valid_id(i) and i in self._db.tasks})
         return [self._with_share(self._db.tasks[task_id], user_id) for task_id in found]
 
-    async def update(self, task: Task) -> None:
+    async def update(self, task: Task, change: NewActivity | None = None) -> None:
         stored = self._db.tasks.get(task.id)
         if stored is None:
             return
@@ -137,6 +139,8 @@ class MemoryTaskRepository:
         values = {name: getattr(task, name) for name in UPDATABLE_FIELDS}
         values["tags"] = list(task.tags)
         self._tx.put(self._db.tasks, task.id, replace(stored, **values))
+        if change is not None:
+            await MemoryActivityRepository(self._tx).add(change)
 
     async def delete(self, task_id: int) -> None:
         if task_id not in self._db.tasks:

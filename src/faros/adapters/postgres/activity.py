@@ -23,22 +23,31 @@ _SELECT = select(
     _a.created_at,
     users.c.username,
 ).outerjoin_from(activity_logs, users, users.c.id == _a.user_id)
-_INSERT = RawQuery(
-    activity_logs.insert().values(
-        {
-            name: bindparam(name)
-            for name in (
-                "user_id",
-                "action",
-                "resource_type",
-                "resource_id",
-                "task_id",
-                "details",
-                "created_at",
-            )
-        }
-    )
+ENTRY_COLUMNS = (
+    "user_id",
+    "action",
+    "resource_type",
+    "resource_id",
+    "task_id",
+    "details",
+    "created_at",
 )
+_INSERT = RawQuery(activity_logs.insert().values({name: bindparam(name) for name in ENTRY_COLUMNS}))
+
+
+def entry_params(entry: NewActivity, prefix: str = "") -> dict[str, Any]:
+    """The bind parameters of an entry's row, named `prefix` + column."""
+    return {
+        f"{prefix}user_id": entry.user_id,
+        f"{prefix}action": entry.action,
+        f"{prefix}resource_type": entry.resource_type,
+        f"{prefix}resource_id": entry.resource_id,
+        f"{prefix}task_id": entry.task_id,
+        f"{prefix}details": entry.details,
+        f"{prefix}created_at": entry.created_at,
+    }
+
+
 _TIMELINE = _SELECT.where(_a.task_id == bindparam("task_id")).order_by(_a.created_at, _a.id)
 _STATS = (
     select(_a.resource_type, _a.action, func.count().label("n"))
@@ -130,18 +139,7 @@ class PostgresActivityRepository:
         self._db = db
 
     async def add(self, entry: NewActivity) -> None:
-        await self._db.run(
-            _INSERT,
-            {
-                "user_id": entry.user_id,
-                "action": entry.action,
-                "resource_type": entry.resource_type,
-                "resource_id": entry.resource_id,
-                "task_id": entry.task_id,
-                "details": entry.details,
-                "created_at": entry.created_at,
-            },
-        )
+        await self._db.run(_INSERT, entry_params(entry))
 
     async def feed(self, user_id: int, criteria: ActivityFilter) -> list[ActivityEntry]:
         texts = (criteria.resource_type or "", criteria.action or "")

@@ -111,8 +111,7 @@ class TaskService(TaskScopedService):
         applied = apply_changes(task, changes)
         if not applied.changed_fields:
             return task
-        await uow.tasks.update(applied.task)
-        await uow.activity.add(activity.task_updated(caller.id, applied, now))
+        await uow.tasks.update(applied.task, activity.task_updated(caller.id, applied, now))
         completes = not task.completed and changes.values.get("completed") is True
         if completes and caller.id != task.user_id:
             title = applied.task.title
