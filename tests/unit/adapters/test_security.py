@@ -440,21 +440,34 @@ def test_system_clock_is_utc_aware() -> None:
     assert clock.today() == clock.now().date()
 
 
+class _TimedHasher(Argon2PasswordHasher):
+    """The real hasher, noting when each job's exchange with its worker began and ended."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.spans: list[tuple[float, float]] = []
+
+    async def _exchange(self, workers: Any, worker: Any, job: Any) -> Any:
+        began = asyncio.get_running_loop().time()
+        try:
+            return await super()._exchange(workers, worker, job)
+        finally:
+            self.spans.append((began, asyncio.get_running_loop().time()))
+
+
 async def test_hashing_rests_between_hashes_only_while_others_wait() -> None:
-    # 64 MiB per hash: long enough (~50 ms) to tell a rest from the noise.
-    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=65_536, workers=1, rest_ratio=1.0)
-
-    async def timed(*passwords: str) -> float:
-        began = time.monotonic()
-        await asyncio.gather(*(hasher.hash(p) for p in passwords))
-        return time.monotonic() - began
-
+    # 32 MiB: a hash long enough (~30 ms) to tell a rest from the loop's own delays.
+    hasher = _TimedHasher(time_cost=1, memory_cost=32_768, workers=1, rest_ratio=1.0)
     try:
-        await timed("warm-up")  # the worker process is up
-        one = statistics.median([await timed("pw") for _ in range(3)])
-        # Two at once: the second waits for the first, then as long again, then runs.
-        assert await timed("a", "b") >= 2.5 * one
-        # Nobody waited behind the last of them: no rest is left for a lone one.
-        assert await timed("c") < 1.6 * one
+        await asyncio.gather(hasher.hash("a"), hasher.hash("b"))
+        (first_began, first_ended), (second_began, second_ended) = hasher.spans
+        # The second waited for the first, then rested as long as the first had taken.
+        assert second_began - first_ended >= 0.95 * (first_ended - first_began)
+        # Nobody waited behind the second: it left no rest, so a lone hash starts at once.
+        hasher.spans.clear()
+        asked = asyncio.get_running_loop().time()
+        await hasher.hash("c")
+        [(lone_began, _)] = hasher.spans
+        assert lone_began - asked < 0.5 * (second_ended - second_began)
     finally:
         await hasher.aclose()
