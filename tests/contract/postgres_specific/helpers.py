@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faros.adapters.postgres._sql import Database
+from faros.adapters.postgres.driver_pool import driver_pool
 from faros.adapters.postgres.raw_query import RawQuery
 from faros.domain.tasks import NewTask, Task
 from faros.domain.users import NewUser, User
@@ -27,6 +28,14 @@ NOW = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 def unique(prefix: str = "pg") -> str:
     return f"{prefix}{uuid.uuid4().hex[:16]}"
+
+
+def driver_checked_out(engine: AsyncEngine) -> int:
+    """Connections of `engine`'s driver pool in use (asyncpg: size minus idle)."""
+    pool = driver_pool(engine, 0)._pool
+    if pool is None:  # made at the first check-out
+        return 0
+    return int(pool.get_size() - pool.get_idle_size())
 
 
 async def add_user(uow: UnitOfWork, username: str | None = None) -> User:

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres.driver_pool import driver_pool
-from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.raw_query import RawQuery
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWork, PostgresUnitOfWorkFactory
 
-from .helpers import add_user, unique
+from .helpers import add_user, driver_checked_out, unique
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def own_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine of its own, so the pool's check-out count is this test's alone."""
-    engine = create_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
 
 
 _PID = RawQuery(select(func.pg_backend_pid().label("pid")))
@@ -36,12 +25,6 @@ async def _pid(uow: PostgresUnitOfWork) -> int:
     return int((await uow._db.fetch(_PID, {}))[0].pid)
 
 
-def _checked_out(engine: AsyncEngine) -> int:
-    """Connections of the driver pool in use (asyncpg: size minus idle)."""
-    pool = driver_pool(engine, 0)._pool
-    return int(pool.get_size() - pool.get_idle_size())
-
-
 async def test_the_second_unit_of_work_takes_the_first_ones_connection(
     own_engine: AsyncEngine,
 ) -> None:
@@ -49,14 +32,14 @@ async def test_the_second_unit_of_work_takes_the_first_ones_connection(
     async with factory.handing_over():
         async with factory() as first:
             first_pid = await _pid(first)
-        assert _checked_out(own_engine) == 1  # kept for the next one
+        assert driver_checked_out(own_engine) == 1  # kept for the next one
         async with factory() as second:
             assert await _pid(second) == first_pid
-        assert _checked_out(own_engine) == 0  # handed over once, then returned
+        assert driver_checked_out(own_engine) == 0  # handed over once, then returned
         async with factory() as third:  # a third one checks out as usual
             await _pid(third)
-        assert _checked_out(own_engine) == 0
-    assert _checked_out(own_engine) == 0
+        assert driver_checked_out(own_engine) == 0
+    assert driver_checked_out(own_engine) == 0
 
 
 async def test_without_a_hand_over_every_unit_of_work_returns_its_connection(
@@ -65,7 +48,7 @@ async def test_without_a_hand_over_every_unit_of_work_returns_its_connection(
     factory = PostgresUnitOfWorkFactory(own_engine)
     async with factory() as uow:
         await _pid(uow)
-    assert _checked_out(own_engine) == 0
+    assert driver_checked_out(own_engine) == 0
 
 
 async def test_the_block_returns_a_connection_nobody_took_over(own_engine: AsyncEngine) -> None:
@@ -73,8 +56,8 @@ async def test_the_block_returns_a_connection_nobody_took_over(own_engine: Async
     async with factory.handing_over():
         async with factory() as uow:
             await _pid(uow)
-        assert _checked_out(own_engine) == 1
-    assert _checked_out(own_engine) == 0
+        assert driver_checked_out(own_engine) == 1
+    assert driver_checked_out(own_engine) == 0
 
 
 async def test_uncommitted_writes_are_rolled_back_before_the_hand_over(
@@ -122,11 +105,11 @@ async def test_after_an_error_the_connection_is_not_handed_over(own_engine: Asyn
                 raise ZeroDivisionError
         except ZeroDivisionError:
             pass
-        assert _checked_out(own_engine) == 0
+        assert driver_checked_out(own_engine) == 0
         async with factory() as second:
             await _pid(second)
-        assert _checked_out(own_engine) == 0
-    assert _checked_out(own_engine) == 0
+        assert driver_checked_out(own_engine) == 0
+    assert driver_checked_out(own_engine) == 0
 
 
 async def test_units_of_work_at_the_same_time_never_share_a_connection(
@@ -151,7 +134,7 @@ async def test_units_of_work_at_the_same_time_never_share_a_connection(
     async with factory.handing_over():
         first, second = await asyncio.gather(hold(), other())
     assert first != second
-    assert _checked_out(own_engine) == 0
+    assert driver_checked_out(own_engine) == 0
 
 
 async def test_driver_connections_plan_their_statements_once(own_engine: AsyncEngine) -> None:

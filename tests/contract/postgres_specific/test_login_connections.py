@@ -7,21 +7,18 @@ be taken from every other request (with 8 queued logins, 8 of the pool's 10).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faros.adapters.memory.clock import ManualClock
-from faros.adapters.postgres.driver_pool import driver_pool
-from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.adapters.security.jwt_issuer import JwtTokenIssuer
 from faros.domain.errors import InvalidCredentials
 from faros.domain.services.accounts import AccountService
 
-from .helpers import NOW, unique
+from .helpers import NOW, driver_checked_out, unique
 
 pytestmark = pytest.mark.postgres
 
@@ -45,23 +42,11 @@ class HeldHasher(Argon2PasswordHasher):
         await super().burn(password)
 
 
-@pytest.fixture
-async def one_connection_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-def _checked_out(engine: AsyncEngine) -> int:
-    pool = driver_pool(engine, 0)._pool
-    return int(pool.get_size() - pool.get_idle_size())
-
-
 @pytest.mark.parametrize("known_user", [True, False])
 async def test_a_login_waiting_for_the_hasher_holds_no_connection(
-    one_connection_engine: AsyncEngine, known_user: bool
+    own_engine: AsyncEngine, known_user: bool
 ) -> None:
-    factory = PostgresUnitOfWorkFactory(one_connection_engine, driver_pool_size=1)
+    factory = PostgresUnitOfWorkFactory(own_engine, driver_pool_size=1)
     hasher = HeldHasher()
     clock = ManualClock(NOW)
     accounts = AccountService(
@@ -72,7 +57,7 @@ async def test_a_login_waiting_for_the_hasher_holds_no_connection(
     login = asyncio.create_task(accounts.login(name if known_user else unique(), "password1"))
     try:
         await asyncio.wait_for(hasher.waiting.wait(), 10)
-        assert _checked_out(one_connection_engine) == 0
+        assert driver_checked_out(own_engine) == 0
         # The pool's only connection is free for the next request meanwhile.
         async with factory() as uow:
             assert await asyncio.wait_for(uow.users.by_username(name), 5) is not None
