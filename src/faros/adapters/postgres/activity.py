@@ -36,16 +36,9 @@ _INSERT = RawQuery(activity_logs.insert().values({name: bindparam(name) for name
 
 
 def entry_params(entry: NewActivity, prefix: str = "") -> dict[str, Any]:
-    """The bind parameters of an entry's row, named `prefix` + column."""
-    return {
-        f"{prefix}user_id": entry.user_id,
-        f"{prefix}action": entry.action,
-        f"{prefix}resource_type": entry.resource_type,
-        f"{prefix}resource_id": entry.resource_id,
-        f"{prefix}task_id": entry.task_id,
-        f"{prefix}details": entry.details,
-        f"{prefix}created_at": entry.created_at,
-    }
+    """The bind parameters of an entry's row, named `prefix` + column (the entry's fields
+    are named as the columns)."""
+    return {f"{prefix}{name}": getattr(entry, name) for name in ENTRY_COLUMNS}
 
 
 _TIMELINE = _SELECT.where(_a.task_id == bindparam("task_id")).order_by(_a.created_at, _a.id)
