@@ -457,7 +457,9 @@ class _TimedHasher(Argon2PasswordHasher):
 
 async def test_hashing_rests_between_hashes_only_while_others_wait() -> None:
     # 32 MiB: a hash long enough (~30 ms) to tell a rest from the loop's own delays.
-    hasher = _TimedHasher(time_cost=1, memory_cost=32_768, workers=1, rest_ratio=1.0)
+    hasher = _TimedHasher(
+        time_cost=1, memory_cost=32_768, workers=1, rest_ratio=1.0, busy_rest_ratio=1.0
+    )
     try:
         await asyncio.gather(hasher.hash("a"), hasher.hash("b"))
         (first_began, first_ended), (second_began, second_ended) = hasher.spans
@@ -469,5 +471,34 @@ async def test_hashing_rests_between_hashes_only_while_others_wait() -> None:
         await hasher.hash("c")
         [(lone_began, _)] = hasher.spans
         assert lone_began - asked < 0.5 * (second_ended - second_began)
+    finally:
+        await hasher.aclose()
+
+
+async def test_hashing_rests_longer_while_the_event_loop_serves_others() -> None:
+    hasher = _TimedHasher(
+        time_cost=1, memory_cost=32_768, workers=1, rest_ratio=1.0, busy_rest_ratio=4.0
+    )
+    first_done = asyncio.Event()
+
+    async def serve_others() -> None:
+        # Other requests keep the loop's thread busy in short turns while the first hash runs.
+        while not first_done.is_set():
+            deadline = time.thread_time() + 0.002
+            while time.thread_time() < deadline:
+                pass
+            await asyncio.sleep(0)
+
+    async def first() -> None:
+        await hasher.hash("a")
+        first_done.set()
+
+    try:
+        busy = asyncio.create_task(serve_others())
+        await asyncio.gather(first(), hasher.hash("b"))
+        await busy
+        (first_began, first_ended), (second_began, _) = hasher.spans
+        # 4x with the loop's thread on a core throughout; an idle loop's rest would be 1x.
+        assert second_began - first_ended >= 1.5 * (first_ended - first_began)
     finally:
         await hasher.aclose()
