@@ -31,11 +31,8 @@ def unique(prefix: str = "pg") -> str:
 
 
 def driver_checked_out(engine: AsyncEngine) -> int:
-    """Connections of `engine`'s driver pool in use (asyncpg: size minus idle)."""
-    pool = driver_pool(engine, 0)._pool
-    if pool is None:  # made at the first check-out
-        return 0
-    return int(pool.get_size() - pool.get_idle_size())
+    """Connections of `engine`'s driver pool in use."""
+    return driver_pool(engine, 0).checked_out
 
 
 async def add_user(uow: UnitOfWork, username: str | None = None) -> User:

@@ -430,7 +430,7 @@ class Database:
         try:
             await self._sources.driver_pool.release(driver)
         except Exception as error:
-            # As above: asyncpg terminated the broken connection and will make a new one.
+            # As above: the pool dropped the broken connection and will make a new one.
             if not (is_connection_failure(error) or driver.is_closed()):
                 raise
             logger.debug("releasing a lost database connection failed", exc_info=error)

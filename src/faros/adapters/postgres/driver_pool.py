@@ -1,16 +1,24 @@
-"""asyncpg's own pool, for the reads that run straight on the driver (`Database.fetch`).
+"""A lean pool of asyncpg connections, for the reads that run straight on the driver
+(`Database.fetch`).
 
 Checking a connection out of SQLAlchemy's pool and back costs about 80 µs of CPU per unit of
-work (three greenlet switches, pool events, reset-on-return bookkeeping); asyncpg's pool does
-the same in about 15 (bench/README.md). Read-only units of work, most requests, only ever use
-this pool. Connections are made exactly as the engine makes its own (same URL, timeouts and
-server settings) and decode JSON the way SQLAlchemy's connections do.
+work (three greenlet switches, pool events, reset-on-return bookkeeping), and asyncpg's own
+pool about 75 (a timeout context on each check-out, a proxy object, and a task of its own for
+every release, which it shields from cancellation): more than a statement's round trip
+(bench/README.md, round 4). Read-only units of work, most requests, only ever use this pool,
+so it is kept to what they need: a `FairGate` in front (first come, first served, with the
+check-out timeout) and a stack of idle connections behind it; a connection is made when none is
+idle, one found closed (a server restart) or idle too long is dropped, and one left inside a
+transaction is rolled back on its way back. Connections are made exactly as the engine makes
+its own (same URL, timeouts and server settings) and decode JSON the way SQLAlchemy's
+connections do.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import time
+from collections import deque
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 from weakref import WeakKeyDictionary
 
@@ -20,16 +28,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faros.adapters.postgres._gate import FairGate
-from faros.adapters.postgres.engine import (
-    POOL_TIMEOUT_SECONDS,
-    driver_connect_kwargs,
-)
+from faros.adapters.postgres.engine import driver_connect_kwargs
 
 if TYPE_CHECKING:
-    from asyncpg.pool import PoolConnectionProxy
-
     # Generic only in asyncpg's stubs, not at run time.
-    DriverConnection: TypeAlias = PoolConnectionProxy[asyncpg.Record]
+    DriverConnection: TypeAlias = asyncpg.Connection[asyncpg.Record]
 
 # SQLAlchemy's own connect arguments, which asyncpg.connect() does not know.
 _SQLALCHEMY_ONLY: Final = frozenset(
@@ -60,18 +63,10 @@ async def _json_codecs(connection: asyncpg.Connection) -> None:
     )
 
 
-async def _end_open_transaction(connection: asyncpg.Connection) -> None:
-    """On release: these connections run in autocommit, so usually there is nothing to do.
-
-    asyncpg's default reset (`RESET ALL`, `UNLISTEN *`, ...) would cost a round trip on every
-    release; only a transaction left open (a statement cancelled mid-way) needs undoing.
-    """
-    if connection.is_in_transaction():
-        await connection.execute("ROLLBACK")
-
-
 class DriverPool:
-    def __init__(self, engine: AsyncEngine, size: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, size: int, *, max_idle_seconds: float = MAX_IDLE_SECONDS
+    ) -> None:
         _, params = engine.dialect.create_connect_args(engine.url)
         connect: dict[str, Any] = {k: v for k, v in params.items() if k not in _SQLALCHEMY_ONLY}
         connect.update(driver_connect_kwargs(engine.url))
@@ -86,57 +81,99 @@ class DriverPool:
             "plan_cache_mode": "force_generic_plan",
         }
         self._connect_kwargs = connect
-        self._size = size
-        # Made on first use: asyncpg binds a pool to the event loop running when it is made,
-        # and the factory that owns this one may be built before any loop runs.
-        self._pool: asyncpg.Pool | None = None
+        self._max_idle_seconds = max_idle_seconds
         self._gate = FairGate(size)
-        self._starting = asyncio.Lock()
+        # Most recently released last: the connections in use stay few and warm, and the
+        # oldest idle one is the first to expire.
+        self._idle: deque[tuple[DriverConnection, float]] = deque()
+        self._open: set[DriverConnection] = set()
+        self._closing = False
 
-    async def _started_pool(self) -> asyncpg.Pool:
-        async with self._starting:
-            if self._pool is None:
-                pool = asyncpg.create_pool(
-                    min_size=0,
-                    max_size=self._size,
-                    max_inactive_connection_lifetime=MAX_IDLE_SECONDS,
-                    init=_json_codecs,
-                    reset=_end_open_transaction,
-                    **self._connect_kwargs,
-                )
-                await pool  # min_size 0: no connection is made here
-                self._pool = pool
-            return self._pool
+    @property
+    def checked_out(self) -> int:
+        """Connections lent out now (for tests and operators)."""
+        return len(self._open) - len(self._idle)
 
     async def acquire(self) -> DriverConnection:
-        pool = self._pool if self._pool is not None else await self._started_pool()
         await self._gate.enter()
         try:
-            connection: DriverConnection = await pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
+            return await self._take()
         except BaseException:
             self._gate.leave()
             raise
+
+    async def _take(self) -> DriverConnection:
+        if self._closing:
+            raise asyncpg.InterfaceError("the driver pool is closing")
+        now = time.monotonic()
+        while self._idle:
+            connection, released = self._idle.pop()
+            if connection.is_closed() or now - released > self._max_idle_seconds:
+                self._drop(connection)
+                continue
+            return connection
+        connection = await self.connect()
+        self._open.add(connection)
         return connection
 
-    async def connect(self) -> asyncpg.Connection:
+    async def connect(self) -> DriverConnection:
         """A connection of its own (not pooled), made like the pool's, e.g. for LISTEN."""
-        connection: asyncpg.Connection = await asyncpg.connect(**self._connect_kwargs)
+        connection: DriverConnection = await asyncpg.connect(**self._connect_kwargs)
+        try:
+            await _json_codecs(connection)
+        except BaseException:
+            connection.terminate()
+            raise
         return connection
 
     async def release(self, connection: DriverConnection) -> None:
-        assert self._pool is not None  # a connection came from it  # noqa: S101
         try:
-            await self._pool.release(connection)
+            if connection.is_closed() or self._closing:
+                self._drop(connection)
+                return
+            if connection.is_in_transaction():
+                # A statement cancelled mid-way; autocommit otherwise, so usually nothing to do.
+                await connection.execute("ROLLBACK")
+            self._idle.append((connection, time.monotonic()))
+            self._expire_oldest()
+        except BaseException:
+            # Cancelled or failed on the way back: its state is unknown, so it is not reused.
+            self._drop(connection)
+            raise
         finally:
             self._gate.leave()
 
+    def _expire_oldest(self) -> None:
+        # One look per release keeps idle connections from outliving MAX_IDLE_SECONDS by much
+        # while the pool is used, without a timer of its own.
+        if len(self._idle) > 1:
+            connection, released = self._idle[0]
+            if time.monotonic() - released > self._max_idle_seconds:
+                self._idle.popleft()
+                self._drop(connection)
+
+    def _drop(self, connection: DriverConnection) -> None:
+        self._open.discard(connection)
+        if not connection.is_closed():
+            connection.terminate()
+
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
+        """Close the idle connections politely; those in use are dropped as they come back."""
+        self._closing = True
+        idle = [connection for connection, _ in self._idle]
+        self._idle.clear()
+        for connection in idle:
+            self._open.discard(connection)
+            try:
+                await connection.close(timeout=5)
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                connection.terminate()
 
     def terminate(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
+        self._closing = True
+        self._idle.clear()
+        for connection in list(self._open):
+            self._drop(connection)
 
 
 _pools: WeakKeyDictionary[Engine, DriverPool] = WeakKeyDictionary()
