@@ -19,6 +19,7 @@ and prints each variant's median req/s, p99 and server CPU per read. Defaults:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import statistics
 import subprocess
@@ -29,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import report
 import run
 import seed
 
@@ -56,13 +58,8 @@ def beside(variant: str, base: str, data: Path, seconds: int) -> subprocess.Pope
     if variant == "alone":
         return None
     if variant == "flood":
-        return subprocess.Popen(  # noqa: S603
-            [
-                run.WRK, "-t1", "-c8", f"-d{seconds + 4}s", "--timeout", "10s",
-                "-s", str(run.SCRIPT), base, "--", str(data), "login",
-            ],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        command = run.wrk_command(base, "login", data, 8, seconds + 4, 1)
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
     for kind in ("hash", "spin"):
         if variant.startswith(kind):
             rate = variant.removeprefix(kind)
@@ -92,23 +89,18 @@ def main() -> None:
             ]
             seed.run(base, groups, data)
             asyncio.run(run._settle(url, 60))
+            config = dataclasses.replace(run.Config(), duration=seconds, warmup=1)
+            runner = run.Runner(config, data, [], "", server_pid=faros.pid, profile=False)
             for _ in range(rounds):
                 for variant in variants:
                     other = beside(variant, base, data, seconds)
                     time.sleep(1)
-                    run.wrk(base, "by_id", data, 32, 1, 2)
-                    cpu_before = run.cpu_seconds(faros.pid)
-                    result = run.wrk(base, "by_id", data, 32, seconds, 2)
-                    cpu = run.cpu_seconds(faros.pid) - cpu_before
+                    result = runner.measure_once(base, variant, "by_id")
                     if other is not None:
                         other.kill()
                         other.wait()
                     measured[variant].append(
-                        (
-                            result["requests"] / seconds,
-                            result["p99_us"] / 1000,
-                            cpu / result["requests"] * 1e6,
-                        )
+                        (report.rps(result), result["p99_us"] / 1000, result["server_cpu_us"])
                     )
         finally:
             run.stop(faros)

@@ -230,14 +230,21 @@ def start_ceiling(url: str, port: int, workers: str, logfile: Path) -> subproces
 # --------------------------------------------------------------------------- wrk
 
 
-def wrk(
+def wrk_command(
     base: str, scenario: str, data: Path, connections: int, duration: int, threads: int
-) -> dict[str, Any]:
+) -> list[str]:
+    """wrk running `scenario` of `bench/wrk/scenario.lua`; it prints a `BENCH_JSON` line."""
     threads = max(1, min(threads, connections))
-    command = [
+    return [
         WRK, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
         "-s", str(SCRIPT), base, "--", str(data), scenario,
     ]  # fmt: skip
+
+
+def wrk(
+    base: str, scenario: str, data: Path, connections: int, duration: int, threads: int
+) -> dict[str, Any]:
+    command = wrk_command(base, scenario, data, connections, duration, threads)
     done = subprocess.run(  # noqa: S603
         command, capture_output=True, text=True, timeout=duration + 60, check=False
     )
@@ -372,10 +379,9 @@ class Runner:
         its result fills the yielded dict when the block ends."""
         c = self.config
         login = subprocess.Popen(  # noqa: S603
-            [
-                WRK, "-t1", f"-c{c.flood_connections}", f"-d{c.duration + c.warmup + 2}s",
-                "--timeout", "10s", "-s", str(SCRIPT), base, "--", str(self.data), "login",
-            ],
+            wrk_command(
+                base, "login", self.data, c.flood_connections, c.duration + c.warmup + 2, 1
+            ),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
