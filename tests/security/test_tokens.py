@@ -163,6 +163,37 @@ async def test_token_revoked_by_logout(api: Any, anon: httpx.AsyncClient) -> Non
     ).status_code == 200
 
 
+async def test_logging_out_a_legacy_token_revokes_that_token_alone(
+    api: Any, anon: httpx.AsyncClient, container: Any
+) -> None:
+    """D22: tokens of the original FAROS (only `sub` and `exp`) are revoked one by one."""
+    secret = container.settings.secret_key
+    alice, bob = await api.user("leg"), await api.user("leg")
+    exp = int(time.time()) + 600
+
+    def legacy(username: str, expires: int) -> str:
+        return jwt.encode({"sub": username, "exp": expires}, secret, algorithm="HS256")
+
+    tokens = {
+        "alice": legacy(alice.username, exp),
+        "alice again": legacy(alice.username, exp + 1),  # same user, another token
+        "bob": legacy(bob.username, exp),
+    }
+
+    async def works(token: str) -> bool:
+        response = await anon.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+        return response.status_code == 200
+
+    # Every token is used once first, so the process's authentication cache holds each of them.
+    assert [await works(token) for token in tokens.values()] == [True, True, True]
+    logout = await anon.post("/auth/logout", headers={"Authorization": f"Bearer {tokens['alice']}"})
+    assert logout.status_code == 200
+    await _refused(anon, tokens["alice"], INVALID, cookie=False)
+    await _refused(anon, tokens["alice"] + "=", INVALID, cookie=True)  # a padded spelling
+    assert await works(tokens["alice again"])
+    assert await works(tokens["bob"])
+
+
 async def test_token_issued_before_a_password_change(
     api: Any, anon: httpx.AsyncClient, kit: Any
 ) -> None:

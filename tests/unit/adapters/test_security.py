@@ -324,7 +324,31 @@ def test_token_expires_on_the_clock(issuer: JwtTokenIssuer, clock: ManualClock) 
 def test_legacy_token_without_version_or_jti_still_works(issuer: JwtTokenIssuer) -> None:
     token = _signed(_valid_payload(jti=_DROP, ver=_DROP))  # what the original FAROS issued
     claims = issuer.decode(token)
-    assert (claims.username, claims.token_version, claims.jti) == ("alice", 0, "")
+    assert (claims.username, claims.token_version) == ("alice", 0)
+    assert len(claims.jti) == 64
+    int(claims.jti, 16)
+
+
+def test_each_legacy_token_gets_a_jti_of_its_own(issuer: JwtTokenIssuer) -> None:
+    """Logout revokes by jti: legacy tokens must not share one (they all read "" once)."""
+    exp = _valid_payload()["exp"]
+    tokens = [
+        _signed(_valid_payload(sub=sub, exp=exp + shift, jti=_DROP, ver=_DROP))
+        for sub in ("alice", "bob")
+        for shift in (0, 1)
+    ]
+    jtis = [issuer.decode(token).jti for token in tokens]
+    assert len(set(jtis)) == 4
+    assert [issuer.decode(token).jti for token in tokens] == jtis  # stable
+
+
+def test_a_legacy_token_spelled_differently_keeps_its_jti(issuer: JwtTokenIssuer) -> None:
+    # PyJWT accepts a signature padded with "=" (some issuers send one): another spelling of
+    # the same token, which must stay revoked with it.
+    token = _signed(_valid_payload(jti=_DROP, ver=_DROP))
+    padded = token + "="
+    assert issuer.decode(padded).username == "alice"
+    assert issuer.decode(padded).jti == issuer.decode(token).jti
 
 
 def test_tampered_signature_is_refused(issuer: JwtTokenIssuer) -> None:

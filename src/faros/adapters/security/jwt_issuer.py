@@ -2,17 +2,20 @@
 
 Wire claims: `sub` (the username), `exp`, `iat`, `jti` (for logout's deny-list) and `ver` (the
 user's token version, bumped by password change/reset). Tokens issued by the original FAROS carry
-only `sub` and `exp`; they decode with version 0 and an empty jti until they expire.
+only `sub` and `exp`; they decode with version 0 and a jti derived from their signature (see
+`_legacy_jti`) until they expire.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import jwt
 from jwt.types import Options
+from jwt.utils import base64url_decode
 
 from faros.domain.errors import AuthenticationFailed
 from faros.ports.clock import Clock
@@ -106,7 +109,7 @@ class JwtTokenIssuer:
         return TokenClaims(
             username=username,
             token_version=_token_version(payload.get("ver")),
-            jti=_jti(payload.get("jti")),
+            jti=_jti(payload.get("jti"), token),
             expires_at=expires_at,
         )
 
@@ -131,6 +134,19 @@ def _token_version(ver: Any) -> int:
     return ver
 
 
-def _jti(jti: Any) -> str:
-    # PyJWT already rejects a non-string jti; a missing one (original FAROS) reads as "".
-    return jti if isinstance(jti, str) else ""
+def _jti(jti: Any, token: str) -> str:
+    # PyJWT already rejects a non-string jti; a missing one (original FAROS) is derived.
+    return jti if isinstance(jti, str) and jti else _legacy_jti(token)
+
+
+def _legacy_jti(token: str) -> str:
+    """A deny-list key for a token without `jti`: logging it out revokes that token alone.
+
+    Hashes the decoded signature, not the token's text: PyJWT also accepts the signature padded
+    with "=", so one signed token has more than one spelling, and a revoked one must stay
+    revoked in each. The signature is the HMAC of the exact header and payload text, so
+    distinct tokens have distinct keys. 64 hex digits: never one of our uuid4 hex
+    jtis (32), and the deny-list column's width.
+    """
+    signature = base64url_decode(token.rsplit(".", 1)[-1])
+    return hashlib.sha256(signature).hexdigest()
