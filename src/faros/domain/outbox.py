@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from faros.domain.emails import EmailMessage
 
-OutboxKind = Literal["send_email", "delete_blob"]
+OutboxKind = Literal["send_email", "delete_blob", "password_reset"]
 MAX_ATTEMPTS = 8
 
 
@@ -50,6 +50,11 @@ def email_from_payload(payload: dict[str, Any]) -> EmailMessage:
 
 def delete_blob(key: str) -> NewOutboxMessage:
     return NewOutboxMessage("delete_blob", {"key": key})
+
+
+def password_reset(email: str) -> NewOutboxMessage:
+    """A reset request for whichever account has `email`, if any (the outbox worker decides)."""
+    return NewOutboxMessage("password_reset", {"email": email})
 
 
 def retry_delay_seconds(attempts: int) -> float:

@@ -21,10 +21,11 @@ from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.adapters.security.jwt_issuer import JwtTokenIssuer
 from faros.adapters.system_clock import SystemClock
+from faros.domain.outbox import OutboxKind
 from faros.domain.services.accounts import AccountService
 from faros.domain.services.activity import ActivityService
 from faros.domain.services.comments import CommentService
-from faros.domain.services.delivery import OutboxProcessor
+from faros.domain.services.delivery import OutboxJob, OutboxProcessor
 from faros.domain.services.files import FileService
 from faros.domain.services.notifications import NotificationService
 from faros.domain.services.sharing import SharingService
@@ -182,17 +183,19 @@ def build_container(
         argon2 = Argon2PasswordHasher()
         stack.push_async_callback(argon2.aclose)  # its worker processes
         hasher = argon2
+    accounts = AccountService(uow, hasher, tokens, clock, frontend)
+    jobs: dict[OutboxKind, OutboxJob] = {"password_reset": accounts.mail_password_reset}
     return Container(
         settings=settings,
         clock=clock,
-        accounts=AccountService(uow, hasher, tokens, clock, frontend),
+        accounts=accounts,
         tasks=TaskService(uow, clock, cache, frontend),
         sharing=SharingService(uow, clock, cache, frontend),
         comments=CommentService(uow, clock, cache, frontend),
         files=FileService(uow, clock, storage),
         notifications=NotificationService(uow, clock, frontend),
         activity=ActivityService(uow),
-        outbox=OutboxProcessor(uow, clock, email, storage),
+        outbox=OutboxProcessor(uow, clock, email, storage, jobs=jobs),
         rate_limiter=limiter,
         database_ping=_ping(engine),
         connection_hand_over=uow.handing_over,

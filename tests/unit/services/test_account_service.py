@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from faros.adapters.email.outbox_dir import OutboxDirEmailSender
+from faros.adapters.localfs.storage import LocalBlobStorage
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.adapters.security.jwt_issuer import JwtTokenIssuer
 from faros.domain.errors import (
@@ -17,6 +20,7 @@ from faros.domain.errors import (
     InvalidCredentials,
 )
 from faros.domain.services.accounts import AccountService
+from faros.domain.services.delivery import OutboxProcessor
 from faros.domain.users import UserRef
 
 from .conftest import FRONTEND, World
@@ -29,6 +33,25 @@ async def accounts(world: World) -> AsyncIterator[AccountService]:
     tokens = JwtTokenIssuer("test-secret-" + "x" * 32, 60, world.clock)
     yield AccountService(world.uow, hasher, tokens, world.clock, FRONTEND)
     await hasher.aclose()
+
+
+@pytest.fixture
+def worker(world: World, accounts: AccountService, tmp_path: Path) -> OutboxProcessor:
+    """The outbox worker as bootstrap wires it: reset requests are one of its jobs."""
+    sender = OutboxDirEmailSender(tmp_path / "mail", "faros@example.com")
+    return OutboxProcessor(
+        world.uow,
+        world.clock,
+        sender,
+        LocalBlobStorage(tmp_path / "blobs"),
+        jobs={"password_reset": accounts.mail_password_reset},
+    )
+
+
+def _link_token(text: str) -> str:
+    found = re.search(r"token=([A-Za-z0-9_\-]+)", text)
+    assert found is not None
+    return found.group(1)
 
 
 async def test_register_validates_and_refuses_duplicates(
@@ -79,30 +102,70 @@ async def test_a_password_change_voids_earlier_tokens(
     await accounts.login("carol", "password2")
 
 
-async def test_password_reset_by_emailed_link(world: World, accounts: AccountService) -> None:
+async def test_password_reset_by_emailed_link(
+    world: World, accounts: AccountService, worker: OutboxProcessor
+) -> None:
     await accounts.register("dave", "dave@example.com", "password1")
     await accounts.request_password_reset("unknown@example.com")
+    assert await worker.run_once() == 1
     assert await world.emails() == []
     await accounts.request_password_reset("DAVE@example.com")
+    assert await worker.run_once() == 1  # the request; its e-mail is queued, not yet sent
     [message] = await world.outbox()
     assert message.payload["to"] == "dave@example.com"
-    found = re.search(r"token=([A-Za-z0-9_\-]+)", message.payload["text"])
-    assert found is not None
-    await accounts.reset_password(found.group(1), "password9")
+    token = _link_token(message.payload["text"])
+    await accounts.reset_password(token, "password9")
     await accounts.login("dave", "password9")
     with pytest.raises(Invalid, match=r"^Invalid or expired reset token$"):
-        await accounts.reset_password(found.group(1), "password10")
+        await accounts.reset_password(token, "password10")
 
 
-async def test_an_expired_reset_link_is_refused(world: World, accounts: AccountService) -> None:
+async def test_a_reset_request_does_the_same_work_for_known_and_unknown_addresses(
+    world: World, accounts: AccountService, worker: OutboxProcessor
+) -> None:
+    """D10: the request itself only queues; nothing about the account is read or written."""
+    dave = await accounts.register("dave", "dave@example.com", "password1")
+    await accounts.request_password_reset("dave@example.com")
+    await accounts.request_password_reset("nobody@example.com")
+    queued = await world.outbox()
+    assert [(m.kind, m.payload) for m in queued] == [
+        ("password_reset", {"email": "dave@example.com"}),
+        ("password_reset", {"email": "nobody@example.com"}),
+    ]
+    async with world.uow() as uow:
+        assert (await uow.users.get(dave.id)) == dave  # no token yet
+    assert await worker.run_once() == 2
+    assert await world.emails() == [("dave@example.com", "Reset your FAROS password")]
+
+
+async def test_a_newer_reset_link_voids_the_older(
+    world: World, accounts: AccountService, worker: OutboxProcessor
+) -> None:
+    await accounts.register("fay", "fay@example.com", "password1")
+    tokens = []
+    for _ in range(2):
+        await accounts.request_password_reset("fay@example.com")
+        await worker.run_once()
+        tokens.append(_link_token((await world.outbox())[-1].payload["text"]))
+        await worker.run_once()  # delivers that e-mail
+    first, second = tokens
+    assert first != second
+    with pytest.raises(Invalid, match=r"^Invalid or expired reset token$"):
+        await accounts.reset_password(first, "password2")
+    await accounts.reset_password(second, "password2")
+
+
+async def test_an_expired_reset_link_is_refused(
+    world: World, accounts: AccountService, worker: OutboxProcessor
+) -> None:
     await accounts.register("erin", "erin@example.com", "password1")
     await accounts.request_password_reset("erin@example.com")
+    await worker.run_once()
     [message] = await world.outbox()
-    found = re.search(r"token=([A-Za-z0-9_\-]+)", message.payload["text"])
-    assert found is not None
+    token = _link_token(message.payload["text"])
     world.clock.advance(31 * 60)
     with pytest.raises(Invalid, match=r"^Password reset link has expired"):
-        await accounts.reset_password(found.group(1), "password2")
+        await accounts.reset_password(token, "password2")
 
 
 async def test_search_leaves_out_the_caller(world: World, accounts: AccountService) -> None:

@@ -9,7 +9,9 @@ from faros.adapters.email.outbox_dir import OutboxDirEmailSender
 from faros.adapters.localfs.storage import LocalBlobStorage
 from faros.domain import outbox
 from faros.domain.emails import EmailMessage
+from faros.domain.outbox import OutboxMessage
 from faros.domain.services.delivery import OutboxProcessor
+from faros.ports.unit_of_work import UnitOfWork
 
 from .conftest import World
 
@@ -71,3 +73,39 @@ async def test_failures_are_retried_with_backoff_then_given_up(
     assert await _pending(world) == 0
     world.clock.advance(3600)
     assert await processor.run_once() == 0
+
+
+async def test_a_job_commits_its_changes_with_its_completion(world: World, tmp_path: Path) -> None:
+    """A job's writes and the message's "done" are one transaction: both or neither."""
+    failures = [RuntimeError("the first run fails after writing")]
+
+    async def job(uow: UnitOfWork, message: OutboxMessage) -> None:
+        await uow.outbox.add(outbox.send_email(EMAIL), world.clock.now())
+        if failures:
+            raise failures.pop()
+
+    sender = OutboxDirEmailSender(tmp_path / "mail", "faros@example.com")
+    processor = OutboxProcessor(
+        world.uow, world.clock, sender, LocalBlobStorage(tmp_path / "blobs"),
+        jobs={"password_reset": job},
+    )  # fmt: skip
+    await _queue(world, outbox.password_reset("a@example.com"))
+
+    assert await processor.run_once() == 1  # fails: its e-mail is rolled back with it
+    [retry] = await world.outbox()
+    assert (retry.kind, retry.attempts) == ("password_reset", 1)
+    world.clock.advance(2)
+    assert await processor.run_once() == 1  # succeeds: the request is done, its e-mail queued
+    assert [(m.kind, m.payload["to"]) for m in await world.outbox()] == [
+        ("send_email", "to@example.com")
+    ]
+    assert await processor.run_once() == 1
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+    assert await _pending(world) == 0
+
+
+async def test_a_job_kind_without_a_job_is_given_up(world: World, tmp_path: Path) -> None:
+    processor = _processor(world, tmp_path / "mail", tmp_path / "blobs")
+    await _queue(world, outbox.password_reset("a@example.com"))
+    assert await processor.run_once() == 1
+    assert await _pending(world) == 0

@@ -13,6 +13,7 @@ from faros.domain.errors import (
     Invalid,
     InvalidCredentials,
 )
+from faros.domain.outbox import OutboxMessage
 from faros.domain.services.secrets_util import (
     PASSWORD_RESET,
     new_link_token,
@@ -23,7 +24,7 @@ from faros.domain.users import NewUser, User, UserRef, email_is_acceptable, user
 from faros.ports.clock import Clock
 from faros.ports.password_hasher import PasswordHasher
 from faros.ports.token_issuer import IssuedToken, TokenIssuer
-from faros.ports.unit_of_work import UnitOfWorkFactory
+from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 RESET_TOKEN_LIFETIME = timedelta(minutes=30)
 INVALID_TOKEN = "Invalid or expired token"  # noqa: S105 - an error text
@@ -129,20 +130,35 @@ class AccountService:
         return self._tokens.issue(user.username, user.token_version)
 
     async def request_password_reset(self, email: str) -> None:
-        """Queue a reset e-mail for a known address; the caller learns nothing either way."""
-        token = new_link_token()
-        now = self._clock.now()
+        """Queue a reset request; the outbox worker mails a link if an account has `email`.
+
+        D10: a known and an unknown address take this same path (one insert, one commit), so
+        the time to answer reveals nothing; whether anyone gets mail is decided in the
+        background (`mail_password_reset`).
+        """
         async with self._uow() as uow:
-            found = await uow.users.by_email(email)
-            user = None if found is None else await uow.users.lock(found.id)
-            if user is None:
-                return
-            user.reset_token_hash = token_hash(token)
-            user.reset_token_expires = now + RESET_TOKEN_LIFETIME
-            await uow.users.update(user)
-            message = emails.password_reset(user.email, user.username, token, self._frontend_url)
-            await uow.outbox.add(outbox.send_email(message), now)
+            await uow.outbox.add(outbox.password_reset(email), self._clock.now())
             await uow.commit()
+
+    async def mail_password_reset(self, uow: UnitOfWork, request: OutboxMessage) -> None:
+        """The outbox job behind a reset request: a fresh link for the account, if there is one.
+
+        Runs in the unit of work that also marks the request done, so the token, its e-mail
+        (queued in turn, delivered at least once) and the request's completion commit together;
+        a failure rolls all of them back and the request is retried. The link lasts from the
+        moment its e-mail is queued, and voids any earlier one.
+        """
+        now = self._clock.now()
+        found = await uow.users.by_email(str(request.payload["email"]))
+        user = None if found is None else await uow.users.lock(found.id)
+        if user is None:
+            return
+        token = new_link_token()
+        user.reset_token_hash = token_hash(token)
+        user.reset_token_expires = now + RESET_TOKEN_LIFETIME
+        await uow.users.update(user)
+        message = emails.password_reset(user.email, user.username, token, self._frontend_url)
+        await uow.outbox.add(outbox.send_email(message), now)
 
     async def reset_password(self, token: str, new_password: str) -> None:
         hashed = await self._hasher.hash(new_password)

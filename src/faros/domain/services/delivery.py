@@ -34,6 +34,14 @@ messages would be free again at once, but a failed commit would repeat the whole
 slowest provider call would hold the row locks and a pooled connection (in the server, one the
 HTTP requests need), and an attempt that kills the process would never be counted.
 
+Jobs
+----
+A message of a kind given in `jobs` is carried out by changing the database rather than by
+calling out: the job runs in a unit of work that also marks the message done, so its effect
+and its completion commit together or not at all (a failure rolls both back and the message is
+retried like any other). A job that has something to send queues it as a message in turn: the
+password-reset request (D10) looks up the account, stores a token and queues its e-mail.
+
 When to call `run_once` (polling, LISTEN/NOTIFY wake-ups) is `faros.entrypoints.background`'s
 business.
 """
@@ -42,14 +50,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
-from faros.domain.outbox import MAX_ATTEMPTS, OutboxMessage, email_from_payload, retry_delay_seconds
+from faros.domain.outbox import (
+    MAX_ATTEMPTS,
+    OutboxKind,
+    OutboxMessage,
+    email_from_payload,
+    retry_delay_seconds,
+)
 from faros.ports.blob_storage import BlobStorage
 from faros.ports.clock import Clock
 from faros.ports.email_sender import EmailSender
-from faros.ports.unit_of_work import UnitOfWorkFactory
+from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger("faros.outbox")
 
@@ -60,6 +74,7 @@ TIMEOUT_SECONDS = 30.0
 LEASE_SECONDS = 120.0
 
 Delivery = Callable[[], Awaitable[None]]
+OutboxJob = Callable[[UnitOfWork, OutboxMessage], Awaitable[None]]
 
 
 class MalformedMessage(Exception):
@@ -78,6 +93,7 @@ class OutboxProcessor:
         *,
         timeout_seconds: float = TIMEOUT_SECONDS,
         lease_seconds: float = LEASE_SECONDS,
+        jobs: Mapping[OutboxKind, OutboxJob] | None = None,
     ) -> None:
         if lease_seconds <= timeout_seconds:
             raise ValueError("the lease must outlast the delivery timeout")
@@ -89,6 +105,7 @@ class OutboxProcessor:
         self._max_attempts = max_attempts
         self._timeout = timeout_seconds
         self._lease = timedelta(seconds=lease_seconds)
+        self._jobs: dict[OutboxKind, OutboxJob] = dict(jobs or {})
 
     async def run_once(self) -> int:
         """Lease one batch of due messages, deliver them, record each outcome.
@@ -133,13 +150,17 @@ class OutboxProcessor:
                 )
                 await self._failed(message, reason)
             else:
-                await self._record_done(message)
+                if message.kind not in self._jobs:  # a job's own commit recorded it
+                    await self._record_done(message)
         # The database went away while recording: the lease brings the message back later.
         except Exception:
             logger.exception("could not record the outcome of outbox message %s", message.id)
 
     def _delivery(self, message: OutboxMessage) -> Delivery:
         """The call that carries `message` out, built before anything is sent."""
+        job = self._jobs.get(message.kind)
+        if job is not None:
+            return lambda: self._run_job(job, message)
         try:
             if message.kind == "send_email":
                 email = email_from_payload(message.payload)
@@ -150,6 +171,12 @@ class OutboxProcessor:
         except (KeyError, TypeError, ValueError) as error:
             raise MalformedMessage(f"{type(error).__name__}: {error}") from error
         raise MalformedMessage(f"unknown kind {message.kind!r}")
+
+    async def _run_job(self, job: OutboxJob, message: OutboxMessage) -> None:
+        async with self._uow() as uow:
+            await job(uow, message)
+            await uow.outbox.mark_done(message.id, self._clock.now())
+            await uow.commit()
 
     async def _record_done(self, message: OutboxMessage) -> None:
         async with self._uow() as uow:
