@@ -112,6 +112,32 @@ async def test_register_duplicate_username_then_email(api: Any, kit: Any) -> Non
     }
 
 
+async def test_register_refuses_a_username_differing_only_in_case(
+    api: Any, kit: Any, anon: httpx.AsyncClient
+) -> None:
+    taken = await api.register(kit.unique("case"))
+    shouted = taken["username"].upper()
+    response = await api.client.post(
+        "/auth/register",
+        json={
+            "username": shouted,
+            "email": f"{kit.unique('x')}@example.com",
+            "password": "password1",
+        },
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "Duplicate User",
+        "message": f"Username '{shouted}' is already registered",
+        "field": "username",
+    }
+    # Login stays exact (D11): the other spelling names nobody.
+    login = {"username": shouted, "password": kit.password}
+    wrong_case = await anon.post("/auth/login", json=login)
+    assert wrong_case.status_code == 401
+    assert await api.login(taken["username"])
+
+
 @pytest.mark.parametrize("username", ["has space", "slash/name", "qu?ery", "hash#x", "ünï", "a+b"])
 async def test_register_rejects_unsafe_username_charset(
     client: httpx.AsyncClient, username: str

@@ -148,3 +148,34 @@ async def test_surrogate_keys_are_generated_by_sequences(engine: AsyncEngine) ->
     }
     assert generated == expected
     assert "notification_preferences.user_id" not in generated
+
+
+USERNAME_CASE = "0003_username_case"
+
+
+async def test_usernames_differing_only_in_case_do_not_stop_the_migration(
+    database_factory: Any,
+) -> None:
+    """The original FAROS let `bob` and `BOB` coexist; the lower(username) index takes them."""
+    below = ScriptDirectory.from_config(alembic_config()).get_revision(USERNAME_CASE).down_revision
+    assert isinstance(below, str)
+    url = await database_factory.create(migrate=False)
+    await upgrade_async(url, below)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO faros.users (username, email, hashed_password) VALUES"
+                    " ('bob', 'bob@example.com', 'h'), ('BOB', 'bob2@example.com', 'h')"
+                )
+            )
+        await upgrade_async(url, "head")
+        async with engine.connect() as connection:
+            names = await connection.execute(
+                text("SELECT username FROM faros.users WHERE lower(username) = 'bob'")
+            )
+            assert sorted(row[0] for row in names) == ["BOB", "bob"]
+            assert await connection.run_sync(_differences) == []
+    finally:
+        await engine.dispose()

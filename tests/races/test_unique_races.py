@@ -85,6 +85,39 @@ async def test_concurrent_registrations_of_one_username(api: Api) -> None:
         assert count == 1
 
 
+async def test_concurrent_registrations_of_one_username_in_different_cases(api: Api) -> None:
+    """New usernames are unique ignoring case; no unique index says so, a lock does."""
+    for _round in range(ROUNDS):
+        base = unique("case")  # "case_<hex>": its prefix alone is spelled five ways
+        rest = base.removeprefix("case")
+        spellings = [prefix + rest for prefix in ("case", "CASE", "Case", "cAse", "caSe")]
+        answers = await together(
+            *(
+                api.client.post(
+                    "/auth/register",
+                    json={
+                        "username": username,
+                        "email": f"{unique('m')}@example.com",
+                        "password": PASSWORD,
+                    },
+                )
+                for username in spellings
+            )
+        )
+        assert statuses(answers) == {201: 1, 409: CONTENDERS - 1}
+        for answer, username in zip(answers, spellings, strict=True):
+            if answer.status_code == 409:
+                assert answer.json() == {
+                    "error": "Duplicate User",
+                    "message": f"Username '{username}' is already registered",
+                    "field": "username",
+                }
+        count = await api.scalar(
+            "SELECT count(*) FROM faros.users WHERE lower(username) = :u", u=base.lower()
+        )
+        assert count == 1
+
+
 async def test_concurrent_registrations_of_one_email_in_different_cases(api: Api) -> None:
     for _round in range(ROUNDS):
         local = unique("mail")

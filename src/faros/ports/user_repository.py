@@ -8,7 +8,12 @@ from faros.domain.users import NewUser, User, UserRef
 
 class UserRepository(Protocol):
     async def add(self, user: NewUser) -> User:
-        """Insert; raise DuplicateUser (username first, then email) on a unique clash."""
+        """Insert; raise DuplicateUser (username first, then email) on a clash.
+
+        A username clashes with one equal to it ignoring case, an e-mail likewise. Names already
+        stored that differ only in case (from the original FAROS) are left as they are. Safe
+        against concurrent adds: of two clashing ones, one raises.
+        """
         ...
 
     async def get(self, user_id: int) -> User | None: ...

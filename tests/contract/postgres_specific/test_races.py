@@ -67,6 +67,23 @@ async def test_racing_registrations_of_one_username_give_one_user_and_one_409(
     assert (errors[0].field, errors[0].value) == ("username", name)
 
 
+async def test_racing_registrations_of_one_username_in_two_cases_give_one_user(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    name = unique()
+    spellings = iter([name, name.upper()])
+
+    async def register(uow: UnitOfWork) -> object:
+        # No index is unique on lower(username): the advisory lock alone must decide.
+        return await uow.users.add(NewUser(next(spellings), f"{unique()}@example.com", "h", NOW))
+
+    successes, errors = _split(await _race(uow_factory, register))
+    assert len(successes) == 1
+    assert [type(e) for e in errors] == [DuplicateUser]
+    assert isinstance(errors[0], DuplicateUser)
+    assert errors[0].field == "username"
+
+
 async def test_racing_registrations_of_one_email_give_one_user_and_one_409(
     uow_factory: UnitOfWorkFactory,
 ) -> None:

@@ -78,16 +78,31 @@ async def test_emails_clash_whatever_their_case(uow_factory: UnitOfWorkFactory) 
     assert (caught.value.field, caught.value.value) == ("email", shouted)
 
 
-async def test_usernames_differing_in_case_are_different_users(
+async def test_a_username_differing_only_in_case_is_refused(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     name = unique("abc")
     async with uow_factory() as uow:
-        lower = await add_user(uow, name)
-        upper = await add_user(uow, name.upper(), f"{unique()}@example.com")
-        assert lower.id != upper.id
-        assert await uow.users.by_username(name) == lower
-        assert await uow.users.by_username(name.upper()) == upper
+        taken = await add_user(uow, name)
+        await uow.commit()
+    for spelling in (name.upper(), name.capitalize()):
+        async with uow_factory() as uow:
+            with pytest.raises(DuplicateUser) as caught:
+                await add_user(uow, spelling, f"{unique()}@example.com")
+        assert (caught.value.field, caught.value.value) == ("username", spelling)
+    # Reported before an e-mail clash, as for an exact duplicate.
+    async with uow_factory() as uow:
+        with pytest.raises(DuplicateUser) as both:
+            await add_user(uow, name.upper(), taken.email)
+    assert both.value.field == "username"
+
+
+async def test_looking_up_a_username_stays_exact(uow_factory: UnitOfWorkFactory) -> None:
+    name = unique("abc")
+    async with uow_factory() as uow:
+        user = await add_user(uow, name)
+        assert await uow.users.by_username(name) == user
+        assert await uow.users.by_username(name.upper()) is None
         assert await uow.users.by_username(name.capitalize()) is None
 
 

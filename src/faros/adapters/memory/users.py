@@ -21,7 +21,11 @@ class MemoryUserRepository:
         self._db = tx.store
 
     async def add(self, user: NewUser) -> User:
-        if user.username in self._db.user_by_username:
+        # Like the PostgreSQL adapter: a new name may not equal any existing one ignoring case
+        # (a scan: registrations are rare, and names already stored differ only in case may
+        # stay, so no index of folded names could be unique).
+        folded = user.username.lower()
+        if any(name.lower() == folded for name in self._db.user_by_username):
             raise DuplicateUser("username", user.username)
         if user.email.lower() in self._db.user_by_email:
             raise DuplicateUser("email", user.email)

@@ -87,6 +87,9 @@ users = Table(
 )
 # E-mail addresses are unique case-insensitively (registration checks lower(email)).
 Index("ix_users_email_lower", func.lower(users.c.email), unique=True)
+# New usernames are unique case-insensitively too, but not by this index: older databases may
+# hold names that differ only in case (see PostgresUserRepository.add). It serves the check.
+Index("ix_users_username_lower", func.lower(users.c.username))
 
 tasks = Table(
     "tasks",

@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Row,
+    String,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 
 from faros.adapters.postgres._sql import (
@@ -54,16 +67,43 @@ _RAW_TOKEN_HOLDER = RawQuery(
 _BY_EMAIL = _SELECT.where(func.lower(_u.email) == func.lower(bindparam("email")))
 _BY_VERIFICATION = _SELECT.where(_u.verification_code == bindparam("code"))
 _BY_RESET = _SELECT.where(_u.password_reset_token == bindparam("token"))
+# A new username must differ from every existing one ignoring case, but databases of the
+# original FAROS may already hold names that differ only in case, so lower(username) cannot
+# have a unique index (its migration would fail on them). Registrations of one lower-cased name
+# are serialised instead, by a transaction-scoped advisory lock taken before the insert looks
+# for a clash: the second of "bob" and "BOB" waits for the first to commit and then, in the
+# fresh snapshot of its next statement (READ COMMITTED), sees its row.
+_USERNAME_LOCK_SPACE = 0x75736572  # "user": the first key of the two-key advisory locks
+_LOCK_USERNAME = select(
+    func.pg_advisory_xact_lock(
+        literal(_USERNAME_LOCK_SPACE), func.hashtext(func.lower(bindparam("username")))
+    )
+)
+_SAME_NAME_IGNORING_CASE = func.lower(_u.username) == func.lower(bindparam("username"))
 # DO NOTHING without a target covers the username, e-mail and lower(email) indexes alike, and
 # leaves the transaction usable (a unique violation would abort it). A concurrent insert of
 # the same values is waited for: it commits (we get no row) or rolls back (we insert).
-_INSERT = insert(users).on_conflict_do_nothing().returning(*_COLUMNS)
+# Unlengthed casts: a value too long for its column fails as a plain insert would, never cut.
+_INSERT = (
+    insert(users)
+    .from_select(
+        ["username", "email", "hashed_password", "created_at"],
+        select(
+            cast(bindparam("username"), String()),
+            cast(bindparam("email"), String()),
+            cast(bindparam("hashed_password"), String()),
+            cast(bindparam("created_at"), DateTime(timezone=True)),
+        ).where(~exists().where(_SAME_NAME_IGNORING_CASE)),
+    )
+    .on_conflict_do_nothing()
+    .returning(*_COLUMNS)
+)
 _CLASH = select(
-    func.bool_or(_u.username == bindparam("username")).label("username"),
+    func.bool_or(_SAME_NAME_IGNORING_CASE).label("username"),
     func.bool_or(func.lower(_u.email) == func.lower(bindparam("email"))).label("email"),
 ).where(
     or_(
-        _u.username == bindparam("username"),
+        _SAME_NAME_IGNORING_CASE,
         func.lower(_u.email) == func.lower(bindparam("email")),
     )
 )
@@ -126,6 +166,7 @@ class PostgresUserRepository:
             "hashed_password": user.hashed_password,
             "created_at": user.created_at,
         }
+        await self._db.write(_LOCK_USERNAME, {"username": user.username})
         row = (await self._db.write(_INSERT, values)).first()
         if row is not None:
             return user_from_row(row)

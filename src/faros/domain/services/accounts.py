@@ -8,7 +8,6 @@ from datetime import timedelta
 from faros.domain import emails, outbox
 from faros.domain.errors import (
     AuthenticationFailed,
-    DuplicateUser,
     FieldInvalid,
     Invalid,
     InvalidCredentials,
@@ -56,10 +55,8 @@ class AccountService:
             raise FieldInvalid(("body", "email"), "Value is not a valid email address", email)
         hashed = await self._hasher.hash(password)
         async with self._uow() as uow:
-            if await uow.users.by_username(username) is not None:
-                raise DuplicateUser("username", username)
-            if await uow.users.by_email(email) is not None:
-                raise DuplicateUser("email", email)
+            # `add` refuses a username equal to another ignoring case (login stays exact, D11)
+            # and an address equal to another ignoring case, username first, race-safe (D23).
             user = await uow.users.add(NewUser(username, email, hashed, self._clock.now()))
             await uow.commit()
         return user
