@@ -31,15 +31,15 @@ class HeldHasher(Argon2PasswordHasher):
         self.waiting = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def verify(self, hashed: str, password: str) -> bool:
+    async def verify(self, hashed: str, password: str, *, caller: str = "") -> bool:
         self.waiting.set()
         await self.release.wait()
-        return await super().verify(hashed, password)
+        return await super().verify(hashed, password, caller=caller)
 
-    async def burn(self, password: str) -> None:
+    async def burn(self, password: str, *, caller: str = "") -> None:
         self.waiting.set()
         await self.release.wait()
-        await super().burn(password)
+        await super().burn(password, caller=caller)
 
 
 @pytest.mark.parametrize("known_user", [True, False])

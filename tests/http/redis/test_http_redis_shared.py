@@ -143,21 +143,56 @@ async def test_two_apps_share_the_per_user_task_budget(
     assert len(await redis_keys(f"faros:limits*create-task:user_{owner.id}/*")) == 1
 
 
+async def test_two_apps_share_the_password_limits(
+    first: Litestar, second: Litestar, kit: Any, redis_keys: RedisKeys
+) -> None:
+    wrong = {"current_password": "not-the-password", "new_password": "another-pass-1"}
+    async with (
+        kit.new_client(first, client_ip="10.51.0.1") as a,
+        kit.new_client(second, client_ip="10.51.0.2") as b,
+    ):
+        owner = await kit.Api(a).user()
+        for index in range(5):
+            client = a if index % 2 else b
+            response = await client.patch(
+                "/users/me/change-password", json=wrong, headers=owner.auth
+            )
+            assert response.status_code == 400, (index, response.text)
+        refused = await a.patch("/users/me/change-password", json=wrong, headers=owner.auth)
+        assert refused.status_code == 429
+        assert refused.json() == {"error": "Rate limit exceeded: 5 per 1 minute"}
+        assert refused.headers["ratelimit-policy"] == '"change-password";q=5;w=60'
+        retry_after = refused.headers["retry-after"]
+        assert refused.headers["ratelimit"] == f'"change-password";r=0;t={retry_after}'
+        # The account's password budget counted the login and the five changes through both
+        # apps: four more wrong logins from a second address, and the fifth is refused.
+        for _ in range(4):
+            assert (await _login(b, owner.username)).status_code == 401
+        over = await _login(b, owner.username)
+        assert over.status_code == 429
+        assert over.json() == {"error": "Rate limit exceeded: 10 per 1 minute"}
+        assert over.headers["ratelimit-policy"] == '"passwords";q=10;w=60'
+    assert len(await redis_keys(f"faros:limits*change-password:user_{owner.id}/*")) == 1
+    assert len(await redis_keys(f"faros:limits*passwords:account_{owner.username}/*")) == 1
+    assert len(await redis_keys("faros:limits*passwords:ip_10.51.0.2/*")) == 1
+
+
 # --------------------------------------------------------------------------- (c) proxies
 
 
 async def test_clients_behind_a_trusted_proxy_have_budgets_of_their_own(
     first: Litestar, kit: Any, redis_keys: RedisKeys
 ) -> None:
+    nobody = kit.unique("nobody")  # the name's own budget is not the subject here
     alice, bob = "203.0.113.10", "203.0.113.11"
     async with kit.new_client(first, client_ip=PROXY) as proxy:
         for _ in range(5):
-            assert (await _login(proxy, "nobody", **{"X-Forwarded-For": alice})).status_code == 401
-        _assert_login_limited(await _login(proxy, "nobody", **{"X-Forwarded-For": alice}))
+            assert (await _login(proxy, nobody, **{"X-Forwarded-For": alice})).status_code == 401
+        _assert_login_limited(await _login(proxy, nobody, **{"X-Forwarded-For": alice}))
         # Bob comes through the same proxy and still has his whole budget.
         for _ in range(5):
-            assert (await _login(proxy, "nobody", **{"X-Forwarded-For": bob})).status_code == 401
-        _assert_login_limited(await _login(proxy, "nobody", **{"X-Forwarded-For": bob}))
+            assert (await _login(proxy, nobody, **{"X-Forwarded-For": bob})).status_code == 401
+        _assert_login_limited(await _login(proxy, nobody, **{"X-Forwarded-For": bob}))
     assert len(await redis_keys(f"faros:limits*login:ip_{alice}/*")) == 1
     assert len(await redis_keys(f"faros:limits*login:ip_{bob}/*")) == 1
     # The proxy itself was never charged.
@@ -167,6 +202,7 @@ async def test_clients_behind_a_trusted_proxy_have_budgets_of_their_own(
 async def test_the_chain_is_read_from_the_right_past_our_own_proxies(
     first: Litestar, kit: Any, redis_keys: RedisKeys
 ) -> None:
+    nobody = kit.unique("nobody")  # the name's own budget is not the subject here
     # Client → (its own proxy, which claims anything) → 10.1.2.3 (ours) → 10.0.0.1 (ours).
     chain = "198.51.100.77, 198.51.100.20, 10.1.2.3"
     async with kit.new_client(first, client_ip=PROXY) as proxy:
@@ -174,7 +210,7 @@ async def test_the_chain_is_read_from_the_right_past_our_own_proxies(
         headers = [("X-Forwarded-For", chain), ("X-Forwarded-For", "10.1.9.9")]
         proxy.cookies.clear()
         response = await proxy.post(
-            "/auth/login", json={"username": "nobody", **WRONG}, headers=headers
+            "/auth/login", json={"username": nobody, **WRONG}, headers=headers
         )
         assert response.status_code == 401
     # 10.1.9.9 and 10.1.2.3 are trusted (10.1.0.0/16): the first untrusted hop is the client.
@@ -185,13 +221,14 @@ async def test_the_chain_is_read_from_the_right_past_our_own_proxies(
 async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
     first: Litestar, kit: Any, redis_keys: RedisKeys
 ) -> None:
+    nobody = kit.unique("nobody")  # the name's own budget is not the subject here
     stranger = "10.60.0.1"
     async with kit.new_client(first, client_ip=stranger) as client:
         for number in range(5):
             claimed = {"X-Forwarded-For": f"192.0.2.{number + 1}"}
-            assert (await _login(client, "nobody", **claimed)).status_code == 401
+            assert (await _login(client, nobody, **claimed)).status_code == 401
         # A sixth made-up address buys nothing: the budget is the peer's.
-        _assert_login_limited(await _login(client, "nobody", **{"X-Forwarded-For": "192.0.2.99"}))
+        _assert_login_limited(await _login(client, nobody, **{"X-Forwarded-For": "192.0.2.99"}))
     assert len(await redis_keys(f"faros:limits*login:ip_{stranger}/*")) == 1
     assert await redis_keys("faros:limits*login:ip_192.0.2.*") == []
 
@@ -199,10 +236,11 @@ async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
 async def test_a_malformed_hop_ends_the_walk_at_the_proxy(
     first: Litestar, kit: Any, redis_keys: RedisKeys
 ) -> None:
+    nobody = kit.unique("nobody")  # the name's own budget is not the subject here
     proxy_address = "10.1.200.200"  # inside the trusted network
     async with kit.new_client(first, client_ip=proxy_address) as proxy:
         headers = {"X-Forwarded-For": "198.51.100.5, not-an-address"}
-        assert (await _login(proxy, "nobody", **headers)).status_code == 401
+        assert (await _login(proxy, nobody, **headers)).status_code == 401
     assert len(await redis_keys(f"faros:limits*login:ip_{proxy_address}/*")) == 1
     assert await redis_keys("faros:limits*login:ip_198.51.100.5/*") == []
 

@@ -217,6 +217,68 @@ async def test_a_request_that_gives_up_does_not_derail_the_next() -> None:
         await hasher.aclose()
 
 
+async def _served_in_order(hasher: Argon2PasswordHasher, *waves: list[str]) -> list[str]:
+    """Queue each wave's jobs (one per caller named) behind the last, all on one worker; the
+    order in which the callers were answered."""
+    answered: list[str] = []
+
+    async def job(caller: str) -> None:
+        await hasher.hash("pw", caller=caller)
+        answered.append(caller)
+
+    tasks = []
+    for wave in waves:
+        tasks += [asyncio.create_task(job(caller)) for caller in wave]
+        # Each task runs up to its turn at the hasher: the next wave queues behind this one.
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+    return answered
+
+
+async def test_another_callers_job_goes_before_a_floods_backlog() -> None:
+    hasher = Argon2PasswordHasher(
+        time_cost=1, memory_cost=8, workers=1, rest_ratio=0.0, busy_rest_ratio=0.0
+    )
+    try:
+        answered = await _served_in_order(hasher, ["user_1"] * 8, ["ip_10.0.0.9"])
+    finally:
+        await hasher.aclose()
+    # The flood's first job was on the worker when the login came; the login went next,
+    # not after the flood's other seven.
+    assert answered == ["user_1", "ip_10.0.0.9"] + ["user_1"] * 7
+
+
+async def test_waiting_callers_take_turns() -> None:
+    hasher = Argon2PasswordHasher(
+        time_cost=1, memory_cost=8, workers=1, rest_ratio=0.0, busy_rest_ratio=0.0
+    )
+    try:
+        answered = await _served_in_order(hasher, ["a"] * 4 + ["b"] * 4, ["c"])
+    finally:
+        await hasher.aclose()
+    assert answered == ["a", "b", "c", "a", "b", "a", "b", "a", "b"]
+
+
+async def test_a_job_that_gives_up_in_the_queue_costs_no_hash_nor_a_turn() -> None:
+    hasher = _TimedHasher(time_cost=1, memory_cost=8, workers=1)
+    try:
+        running = asyncio.create_task(hasher.hash("first", caller="a"))
+        await asyncio.sleep(0)
+        queued = [asyncio.create_task(hasher.hash(f"a{n}", caller="a")) for n in range(3)]
+        other = asyncio.create_task(hasher.hash("b", caller="b"))
+        await asyncio.sleep(0)
+        for task in queued:
+            task.cancel()
+        await asyncio.gather(running, other)
+        assert all(task.cancelled() for task in queued)
+        assert len(hasher.spans) == 2  # the first and b's: the three that gave up never ran
+        # Nothing is left waiting: a lone job starts at once and the worker is not lost.
+        assert await hasher.verify(await hasher.hash("c", caller="a"), "c", caller="b")
+        assert len(hasher.worker_pids()) == 1
+    finally:
+        await hasher.aclose()
+
+
 def test_the_pool_leaves_one_core_to_the_event_loop() -> None:
     assert default_workers() == max(1, (os.cpu_count() or 1) - 1)
 
@@ -471,10 +533,10 @@ class _TimedHasher(Argon2PasswordHasher):
         super().__init__(**options)
         self.spans: list[tuple[float, float]] = []
 
-    async def _exchange(self, workers: Any, worker: Any, job: Any) -> Any:
+    async def _exchange(self, workers: Any, worker: Any, job: Any, caller: str) -> Any:
         began = asyncio.get_running_loop().time()
         try:
-            return await super()._exchange(workers, worker, job)
+            return await super()._exchange(workers, worker, job, caller)
         finally:
             self.spans.append((began, asyncio.get_running_loop().time()))
 

@@ -9,9 +9,12 @@ processes at the lowest scheduling priority (hashing_worker.py), one fewer than 
   takes part at all (a process pool's feeder and manager threads cost ~2 ms per login).
 - the lowest priority: when the machine is busy, a login waits for the CPU rather than every
   other request (two normal-priority threads multiplied reads' p99 by 5).
-- a flood waits here, in a first-come queue: a request that gives up leaves it without costing
-  a hash, and while hashes queue each worker rests between them, so the flood slows logins
-  down before it slows down everything else. The rest grows with how busy the event loop was
+- a flood waits here, in a queue served caller by caller in turn (a user, a client address:
+  the port's `caller`), each caller's own jobs first come, first served. One caller's backlog
+  then delays another caller's job by one job per caller waiting, not by the whole backlog.
+  A request that gives up leaves the queue without costing a hash, and while hashes queue
+  each worker rests between them, so the flood slows logins down before it slows down
+  everything else. The rest grows with how busy the event loop was
   during the last hash: a hash costs other requests even at the lowest priority (the cores'
   shared caches and clock), so logins yield to reads, but a burst of logins alone is not held
   back.
@@ -24,6 +27,7 @@ import logging
 import os
 import sys
 import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -108,18 +112,66 @@ class _Worker:
 
 
 @dataclass
+class _Turns:
+    """Who gets the next free worker: the waiting callers in rotation, each caller's own jobs
+    in arrival order. A caller whose job was just served goes to the back of the rotation."""
+
+    loop: asyncio.AbstractEventLoop
+    idle: list[_Worker]
+    # Insertion order is the rotation; a caller's entry lives while it has jobs waiting.
+    lanes: OrderedDict[str, deque[asyncio.Future[_Worker]]] = field(default_factory=OrderedDict)
+    waiting: int = 0
+
+    async def take(self, caller: str) -> _Worker:
+        if self.idle:  # a worker is idle only while nobody waits
+            return self.idle.pop()
+        turn: asyncio.Future[_Worker] = self.loop.create_future()
+        lane = self.lanes.get(caller)
+        if lane is None:
+            lane = self.lanes[caller] = deque()
+        lane.append(turn)
+        self.waiting += 1
+        try:
+            return await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.give_back(turn.result(), caller)  # handed a worker as it gave up
+            elif turn in lane:
+                lane.remove(turn)
+                self.waiting -= 1
+                if not lane and self.lanes.get(caller) is lane:
+                    del self.lanes[caller]
+            raise
+
+    def give_back(self, worker: _Worker, caller: str) -> None:
+        """`worker` is free again after a job of `caller`'s: the next caller in turn gets it."""
+        if caller in self.lanes:
+            self.lanes.move_to_end(caller)
+        while self.lanes:
+            first, lane = next(iter(self.lanes.items()))
+            turn = lane.popleft()
+            self.waiting -= 1
+            if lane:
+                self.lanes.move_to_end(first)
+            else:
+                del self.lanes[first]
+            if not turn.done():  # else its request gave up and is on its way out
+                turn.set_result(worker)
+                return
+        self.idle.append(worker)
+
+
+@dataclass
 class _Workers:
-    """The workers of one event loop, lent out first come, first served."""
+    """The workers of one event loop, lent out in turns (`_Turns`)."""
 
     loop: asyncio.AbstractEventLoop
     all: list[_Worker]
-    free: asyncio.Queue[_Worker] = field(default_factory=asyncio.Queue)
-    waiting: int = 0
+    turns: _Turns = field(init=False)
     exchanges: set[asyncio.Task[Answer]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        for worker in self.all:
-            self.free.put_nowait(worker)
+        self.turns = _Turns(self.loop, list(self.all))
 
 
 class Argon2PasswordHasher:
@@ -146,14 +198,15 @@ class Argon2PasswordHasher:
         self._busy_rest_ratio = busy_rest_ratio
         self._workers: _Workers | None = None
 
-    async def hash(self, password: str) -> str:
-        hashed = await self._run(Job("hash", self._parameters, _secret(password)))
+    async def hash(self, password: str, *, caller: str = "") -> str:
+        hashed = await self._run(Job("hash", self._parameters, _secret(password)), caller)
         if not isinstance(hashed, str):
             raise TypeError(f"a hashing worker answered {hashed!r} to a hash")
         return hashed
 
-    async def verify(self, hashed: str, password: str) -> bool:
-        return await self._run(Job("verify", self._parameters, _secret(password), hashed)) is True
+    async def verify(self, hashed: str, password: str, *, caller: str = "") -> bool:
+        job = Job("verify", self._parameters, _secret(password), hashed)
+        return await self._run(job, caller) is True
 
     def needs_rehash(self, hashed: str) -> bool:
         """True unless `hashed` is argon2id with exactly this hasher's parameters."""
@@ -164,8 +217,8 @@ class Argon2PasswordHasher:
         except (InvalidHashError, ValueError):
             return True
 
-    async def burn(self, password: str) -> None:
-        await self._run(Job("burn", self._parameters, _secret(password)))
+    async def burn(self, password: str, *, caller: str = "") -> None:
+        await self._run(Job("burn", self._parameters, _secret(password)), caller)
 
     async def aclose(self) -> None:
         """Stop the worker processes (at application shutdown) and wait for them to end."""
@@ -188,29 +241,26 @@ class Argon2PasswordHasher:
         running = (w.process for w in self._workers.all if w.process is not None)
         return [process.pid for process in running if process.returncode is None]
 
-    async def _run(self, job: Job) -> Answer:
-        """`job`'s answer from a worker, once one is free and rested (see HASHING_REST_RATIO)."""
+    async def _run(self, job: Job, caller: str) -> Answer:
+        """`job`'s answer from a worker, once `caller`'s turn has come and the worker has
+        rested (see HASHING_REST_RATIO)."""
         workers = self._pool()
-        workers.waiting += 1
-        try:
-            worker = await workers.free.get()
-        finally:
-            workers.waiting -= 1
+        worker = await workers.turns.take(caller)
         try:
             rest = worker.rest_until - workers.loop.time()
             if rest > 0:
                 await asyncio.sleep(rest)
         except BaseException:
-            workers.free.put_nowait(worker)
+            workers.turns.give_back(worker, caller)
             raise
         # Once sent, the job runs to its end even if the request gives up (shield): its answer
         # must be read off the pipe before the worker takes the next one.
-        exchange = asyncio.ensure_future(self._exchange(workers, worker, job))
+        exchange = asyncio.ensure_future(self._exchange(workers, worker, job, caller))
         workers.exchanges.add(exchange)
         exchange.add_done_callback(workers.exchanges.discard)
         return await asyncio.shield(exchange)
 
-    async def _exchange(self, workers: _Workers, worker: _Worker, job: Job) -> Answer:
+    async def _exchange(self, workers: _Workers, worker: _Worker, job: Job, caller: str) -> Answer:
         started = workers.loop.time()
         # The event loop's thread: how much of the hash's time it spent serving others.
         loop_cpu_started = time.thread_time()
@@ -224,9 +274,9 @@ class Argon2PasswordHasher:
         finally:
             finished = workers.loop.time()
             worker.rest_until = finished
-            if workers.waiting:
+            if workers.turns.waiting:
                 worker.rest_until += self._rest(finished - started, loop_cpu_started)
-            workers.free.put_nowait(worker)
+            workers.turns.give_back(worker, caller)
 
     def _rest(self, took: float, loop_cpu_started: float) -> float:
         """How long a worker rests after a hash that took `took` seconds, while others wait."""

@@ -29,6 +29,16 @@ RESET_TOKEN_LIFETIME = timedelta(minutes=30)
 INVALID_TOKEN = "Invalid or expired token"  # noqa: S105 - an error text
 
 
+def by_client(address: str) -> str:
+    """The hasher's turns (the `PasswordHasher` port's `caller`) of an anonymous request."""
+    return f"ip_{address}"
+
+
+def by_user(user: User) -> str:
+    """The hasher's turns of a signed-in user's request, wherever it comes from."""
+    return f"user_{user.id}"
+
+
 class AccountService:
     def __init__(
         self,
@@ -44,7 +54,7 @@ class AccountService:
         self._clock = clock
         self._frontend_url = frontend_url
 
-    async def register(self, username: str, email: str, password: str) -> User:
+    async def register(self, username: str, email: str, password: str, *, client: str = "") -> User:
         if not username_is_acceptable(username):
             raise FieldInvalid(
                 ("body", "username"),
@@ -53,7 +63,7 @@ class AccountService:
             )
         if not email_is_acceptable(email):
             raise FieldInvalid(("body", "email"), "Value is not a valid email address", email)
-        hashed = await self._hasher.hash(password)
+        hashed = await self._hasher.hash(password, caller=by_client(client))
         async with self._uow() as uow:
             # `add` refuses a username equal to another ignoring case (login stays exact, D11)
             # and an address equal to another ignoring case, username first, race-safe (D23).
@@ -61,25 +71,28 @@ class AccountService:
             await uow.commit()
         return user
 
-    async def login(self, username: str, password: str) -> IssuedToken:
+    async def login(self, username: str, password: str, *, client: str = "") -> IssuedToken:
+        """`client` is the caller's address: its requests share their turns at the hasher,
+        whatever usernames they name."""
+        caller = by_client(client)
         # The unit of work ends before hashing: logins queued behind the hasher (a flood of
         # them) must not hold the database connections every other request needs.
         async with self._uow() as uow:
             user = await uow.users.by_username(username)
         if user is None:
             # Same work as a real check, so response time does not reveal usernames.
-            await self._hasher.burn(password)
+            await self._hasher.burn(password, caller=caller)
             raise InvalidCredentials()
-        if not await self._hasher.verify(user.hashed_password, password):
+        if not await self._hasher.verify(user.hashed_password, password, caller=caller):
             raise InvalidCredentials()
         if self._hasher.needs_rehash(user.hashed_password):
-            await self._upgrade_hash(user, password)
+            await self._upgrade_hash(user, password, caller)
         return self._tokens.issue(user.username, user.token_version)
 
-    async def _upgrade_hash(self, user: User, password: str) -> None:
+    async def _upgrade_hash(self, user: User, password: str, caller: str) -> None:
         """D22: a legacy bcrypt (or weaker argon2) hash is replaced at its next good login,
         unless the password changed meanwhile."""
-        rehashed = await self._hasher.hash(password)
+        rehashed = await self._hasher.hash(password, caller=caller)
         async with self._uow() as uow:
             locked = await uow.users.lock(user.id)
             if locked is not None and locked.hashed_password == user.hashed_password:
@@ -114,9 +127,10 @@ class AccountService:
 
     async def change_password(self, caller: User, current: str, new: str) -> IssuedToken:
         """Replace the password; every earlier token stops working (D3). Returns a fresh one."""
-        if not await self._hasher.verify(caller.hashed_password, current):
+        turn = by_user(caller)
+        if not await self._hasher.verify(caller.hashed_password, current, caller=turn):
             raise Invalid("Current password is incorrect")
-        hashed = await self._hasher.hash(new)
+        hashed = await self._hasher.hash(new, caller=turn)
         async with self._uow() as uow:
             user = await uow.users.lock(caller.id)
             if user is None:
@@ -157,8 +171,8 @@ class AccountService:
         message = emails.password_reset(user.email, user.username, token, self._frontend_url)
         await uow.outbox.add(outbox.send_email(message), now)
 
-    async def reset_password(self, token: str, new_password: str) -> None:
-        hashed = await self._hasher.hash(new_password)
+    async def reset_password(self, token: str, new_password: str, *, client: str = "") -> None:
+        hashed = await self._hasher.hash(new_password, caller=by_client(client))
         now = self._clock.now()
         async with self._uow() as uow:
             user = await redeem(uow, PASSWORD_RESET, uow.users.by_reset_token, token, now)

@@ -343,7 +343,7 @@ ROUTE_RESPONSES: Final[dict[str, Responses]] = {
     # --- users
     "GET /users/me": _protected(writes=False),
     "PATCH /users/me/change-password": {
-        **_protected(writes=True, body=True),
+        **_protected(writes=True, body=True, limited=True),
         400: Reply("Current password is incorrect (D9)"),
     },
     "GET /users/search": {**_protected(writes=False), 422: INVALID},

@@ -9,12 +9,14 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from faros.entrypoints.http.deps import (
     clear_auth_cookie,
+    client_address,
     container_of,
     limit_by_ip,
     presented_token,
     set_auth_cookie,
 )
 from faros.entrypoints.http.io import read_body
+from faros.entrypoints.http.password_limits import spend_password_budget
 from faros.entrypoints.http.schemas import (
     LoginIn,
     MessageOut,
@@ -38,7 +40,10 @@ RESET_SENT = "If email exists, password reset sent"
 async def register(request: Request[Any, Any, Any]) -> UserCreatedOut:
     data = await read_body(request, RegisterIn)
     await limit_by_ip(request, REGISTER_LIMIT, "register")
-    user = await container_of(request).accounts.register(data.username, data.email, data.password)
+    await spend_password_budget(request)
+    user = await container_of(request).accounts.register(
+        data.username, data.email, data.password, client=client_address(request)
+    )
     return out(user, UserCreatedOut)
 
 
@@ -46,7 +51,10 @@ async def register(request: Request[Any, Any, Any]) -> UserCreatedOut:
 async def login(request: Request[Any, Any, Any]) -> Response[TokenOut]:
     data = await read_body(request, LoginIn)
     await limit_by_ip(request, LOGIN_LIMIT, "login")
-    issued = await container_of(request).accounts.login(data.username, data.password)
+    await spend_password_budget(request, account=data.username)
+    issued = await container_of(request).accounts.login(
+        data.username, data.password, client=client_address(request)
+    )
     response = Response(TokenOut(access_token=issued.token))
     set_auth_cookie(request, response, issued.token)
     return response
@@ -72,7 +80,11 @@ async def request_password_reset(request: Request[Any, Any, Any]) -> MessageOut:
 async def verify_password_reset(request: Request[Any, Any, Any]) -> MessageOut:
     data = await read_body(request, PasswordResetVerifyIn)
     await limit_by_ip(request, RESET_VERIFY_LIMIT, "password-reset-verify")
-    await container_of(request).accounts.reset_password(data.token, data.new_password)
+    # Per address only: whose password it is, only redeeming the token tells.
+    await spend_password_budget(request)
+    await container_of(request).accounts.reset_password(
+        data.token, data.new_password, client=client_address(request)
+    )
     return MessageOut("Password updated successfully. You can now log in with your new password.")
 
 

@@ -11,8 +11,15 @@ from litestar.status_codes import HTTP_200_OK
 
 from faros.domain.files import MAX_AVATAR_SIZE
 from faros.entrypoints.http.controllers.files import closing_stream
-from faros.entrypoints.http.deps import authenticated, caller, container_of, set_auth_cookie
+from faros.entrypoints.http.deps import (
+    authenticated,
+    caller,
+    container_of,
+    limit_by_user,
+    set_auth_cookie,
+)
 from faros.entrypoints.http.io import read_body, read_query, user_id_of
+from faros.entrypoints.http.password_limits import CHANGE_PASSWORD_LIMIT, spend_password_budget
 from faros.entrypoints.http.schemas import (
     AvatarOut,
     ChangePasswordIn,
@@ -35,8 +42,11 @@ async def profile(request: Request[Any, Any, Any]) -> UserProfileOut:
 @patch("/me/change-password", body=ChangePasswordIn)
 async def change_password(request: Request[Any, Any, Any]) -> Response[MessageOut]:
     data = await read_body(request, ChangePasswordIn)
+    user = caller(request)
+    await limit_by_user(request, CHANGE_PASSWORD_LIMIT, "change-password")
+    await spend_password_budget(request, account=user.username)
     issued = await container_of(request).accounts.change_password(
-        caller(request), data.current_password, data.new_password
+        user, data.current_password, data.new_password
     )
     response = Response(MessageOut("Password changed successfully"))
     # Older tokens are void now (D3); the cookie client keeps its session with a fresh one.
