@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 import msgspec
 from litestar.enums import ScopeType
 
+from faros.entrypoints.http.log_redaction import format_exception, has_database_error, safe_args
+
 if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
@@ -170,12 +172,32 @@ def _timestamp(record: logging.LogRecord) -> str:
     return f"{_second_text[1]}.{int((created - second) * 1000):03d}Z"
 
 
+def _loggable(record: logging.LogRecord) -> logging.LogRecord:
+    """The record, or a copy whose database errors are written without user content
+    (log_redaction.py); a copy, as other handlers may see the record as it is."""
+    if record.name == REQUEST_LOGGER:
+        return record  # request lines never carry errors
+    args = safe_args(record.args) if isinstance(record.args, tuple) and record.args else None
+    error = record.exc_info[1] if record.exc_info else None
+    if args is None and (error is None or not has_database_error(error)):
+        return record
+    copy = logging.makeLogRecord(vars(record))
+    if args is not None:
+        copy.args = args
+    copy.exc_text = None  # not a traceback another formatter cached with the full texts
+    return copy
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, msg, the record's extras, exc."""
 
     _encoder = msgspec.json.Encoder(enc_hook=str)
 
+    def formatException(self, ei: Any) -> str:
+        return format_exception(ei)
+
     def format(self, record: logging.LogRecord) -> str:
+        record = _loggable(record)
         entry: dict[str, Any] = {
             "ts": _timestamp(record),
             "level": record.levelname.lower(),
@@ -198,7 +220,11 @@ class ConsoleFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-5s %(name)s %(message)s")
 
+    def formatException(self, ei: Any) -> str:
+        return format_exception(ei)
+
     def format(self, record: logging.LogRecord) -> str:
+        record = _loggable(record)
         text = super().format(record)
         context = " ".join(
             f"{short}={value}"
