@@ -12,8 +12,8 @@ to it, per connection:
   otherwise the connection is closed without an answer.
 
 h11 (uvicorn's other parser) caps the head too, but answers 400 and serves requests markedly
-slower (bench/README.md), and has no deadline either. This subclass costs one timer per request
-head and a few comparisons per read.
+slower (bench/README.md), and has no deadline either. This subclass costs a clock reading per
+request head, a few comparisons per read and one timer per connection.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ HEAD_TOO_LARGE_STATUS: Final = 431
 # After a 431 the rest of the client's head is read and dropped for this long before closing:
 # closing with unread input resets the connection, and the client would never see the 431.
 REFUSED_LINGER_SECONDS: Final = 1.0
+# Timers may fire a little early (the loop's clock has millisecond steps).
+_TIMER_SLACK_SECONDS: Final = 0.005
 _HEAD_TOO_LARGE_BODY: Final = b'{"detail":"Request Header Fields Too Large"}'
 _HEAD_TOO_LARGE: Final = b"".join(
     [
@@ -78,15 +80,22 @@ class HeadGuardedHttpToolsProtocol(HttpToolsProtocol):
         # Bytes received since the current head began, None while no head is being read. An
         # upper bound: a read that completes a head also carries the start of its body.
         self._head_bytes: int | None = None
-        self._head_deadline: asyncio.TimerHandle | None = None
+        self._head_since = 0.0  # loop time the current head began
+        # One timer per connection, re-armed when it fires (not per request): it closes the
+        # connection once a head has taken longer than the timeout.
+        self._head_watch: asyncio.TimerHandle | None = None
         self._refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._begin_head()
+        self._head_watch = self.loop.call_later(self._head_timeout, self._check_head)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._end_head()
+        if self._head_watch is not None:
+            self._head_watch.cancel()
+            self._head_watch = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -135,19 +144,23 @@ class HeadGuardedHttpToolsProtocol(HttpToolsProtocol):
     def _begin_head(self) -> None:
         if self._head_bytes is None:
             self._head_bytes = 0
-            self._head_deadline = self.loop.call_later(self._head_timeout, self._head_timed_out)
+            self._head_since = self.loop.time()
 
     def _end_head(self) -> None:
         self._head_bytes = None
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
 
-    def _head_timed_out(self) -> None:
-        self._head_deadline = None
-        if not self.transport.is_closing():
-            logger.debug("closed a connection whose request head did not arrive in time")
-            self.transport.close()
+    def _check_head(self) -> None:
+        self._head_watch = None
+        if self.transport.is_closing():
+            return
+        delay = self._head_timeout
+        if self._head_bytes is not None:
+            delay = self._head_since + self._head_timeout - self.loop.time()
+            if delay <= _TIMER_SLACK_SECONDS:
+                logger.debug("closed a connection whose request head did not arrive in time")
+                self.transport.close()
+                return
+        self._head_watch = self.loop.call_later(delay, self._check_head)
 
     def _refuse_head(self) -> None:
         self._end_head()
