@@ -14,6 +14,7 @@ from faros.entrypoints.background import BackgroundJobs
 from faros.entrypoints.bootstrap import build_container
 from faros.entrypoints.database import database_url
 from faros.entrypoints.http.request_log import configure_logging
+from faros.entrypoints.server import uvicorn_options
 from faros.entrypoints.settings import Settings, SettingsError, load_settings
 
 logger = logging.getLogger("faros.cli")
@@ -45,7 +46,6 @@ def _serve(settings: Settings) -> None:
             port=settings.port,
             workers=settings.workers,
             loop="uvloop",
-            http="httptools",
             access_log=False,
             log_config=None,
             proxy_headers=False,
@@ -54,6 +54,9 @@ def _serve(settings: Settings) -> None:
             # supervisor; on a loaded 2-core machine that took longer than uvicorn's 5 s
             # default, and the supervisor killed and restarted workers forever.
             timeout_worker_healthcheck=60,
+            # http (the protocol with the request-head limits), timeout_keep_alive and
+            # limit_concurrency, from the FAROS_* settings.
+            **uvicorn_options(settings),
         )
 
 

@@ -76,6 +76,11 @@ class Settings:
     log_level: str = "INFO"
     # Not part of the binding table: request-size guard for JSON bodies (uploads are streamed).
     max_body_bytes: int = 1024 * 1024
+    # What one connection may cost before it is a request (entrypoints/server.py).
+    max_header_bytes: int = 64 * 1024
+    header_timeout_seconds: int = 10
+    keepalive_timeout_seconds: int = 5
+    max_connections: int = 1000
 
     @property
     def is_production(self) -> bool:
@@ -235,4 +240,8 @@ def load_settings(
             "FAROS_LOG_FORMAT", ("json", "console"), "json" if production else "console"
         ),
         log_level=(read.text("FAROS_LOG_LEVEL") or "INFO").upper(),
+        max_header_bytes=read.integer("FAROS_MAX_HEADER_BYTES", 64 * 1024, minimum=1024),
+        header_timeout_seconds=read.integer("FAROS_HEADER_TIMEOUT_SECONDS", 10, minimum=1),
+        keepalive_timeout_seconds=read.integer("FAROS_KEEPALIVE_TIMEOUT_SECONDS", 5, minimum=1),
+        max_connections=read.integer("FAROS_MAX_CONNECTIONS", 1000, minimum=1),
     )

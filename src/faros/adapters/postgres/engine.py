@@ -80,6 +80,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_timeout=POOL_TIMEOUT_SECONDS,
         pool_recycle=POOL_RECYCLE_SECONDS,
         pool_pre_ping=False,
+        # A statement's parameters are user content: kept out of error texts (and so logs).
+        hide_parameters=True,
         connect_args=driver_connect_kwargs(make_url(asyncpg_url)),
     )
     event.listen(engine.sync_engine, "checkout", _drop_closed_connections)

@@ -53,6 +53,7 @@ from faros.domain.errors import (
     TaskAccessDenied,
     TaskNotFound,
 )
+from faros.entrypoints.http.request_log import CLIENT_CLOSED_REQUEST, CLIENT_GONE
 from faros.entrypoints.http.validation import (
     RequestValidationError,
     litestar_validation_errors,
@@ -252,6 +253,10 @@ def _rate_limit_exceeded(_: AnyRequest, exc: RateLimitExceeded) -> Response[Any]
 
 def _internal_error(request: AnyRequest, exc: Exception) -> Response[Any]:
     state = request.scope.get("state") or {}
+    if state.get(CLIENT_GONE):
+        # The client left mid-request (reading its body failed): not a fault of the server,
+        # and nobody is left to answer. The request log records it as a 499.
+        return _detail(CLIENT_CLOSED_REQUEST, "Client Closed Request")
     logger.error(
         "unhandled %s on %s %s",
         type(exc).__name__,

@@ -7,9 +7,10 @@ handler, inside `Litestar.__call__`) or serve `RequestLogMiddleware(app)`.
 * The request id is the incoming `X-Request-ID` when it is a short safe token, else a new
   random one; it is echoed as `X-Request-ID` and kept in `scope["state"]["request_id"]`.
 * The line carries method, path (never the query string: it can hold reset or verification
-  tokens), status, duration in ms, request id and the user id when the app put one in
-  `scope["state"]["user_id"]` or `scope["user"].id`. Headers, cookies and bodies are never
-  logged.
+  tokens), status (499 when the client disconnected before the answer started: its body was
+  cut short, and no answer reached it), duration in ms, request id and the user id when the
+  app put one in `scope["state"]["user_id"]` or `scope["user"].id`. Headers, cookies and
+  bodies are never logged.
 
 `configure_logging(fmt, level)` sets up the root logger once for the process, as JSON lines
 (production) or a console format (development).
@@ -30,9 +31,11 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 import msgspec
 from litestar.enums import ScopeType
 
+from faros.entrypoints.http.log_redaction import format_exception, has_database_error, safe_args
+
 if TYPE_CHECKING:
     from litestar import Litestar
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 __all__ = [
     "REQUEST_ID_HEADER",
@@ -48,6 +51,10 @@ _HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
 _SAFE_ID: Final = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 REQUEST_LOGGER: Final = "faros.request"
+# nginx's status for a request whose client went away before the answer: logged, never sent.
+CLIENT_CLOSED_REQUEST: Final = 499
+# Set in `scope["state"]` when the client disconnects before the answer has started.
+CLIENT_GONE: Final = "client_gone"
 logger = logging.getLogger(REQUEST_LOGGER)
 
 
@@ -86,19 +93,30 @@ class RequestLogMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id_text
         status = 500
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
                 headers = list(message.get("headers") or ())
                 headers.append((_HEADER_BYTES, request_id))
                 message["headers"] = headers
             await send(message)
 
+        async def receive_watching() -> ReceiveMessage:
+            message = await receive()
+            # After the answer has started, a disconnect is how a finished exchange ends.
+            if message["type"] == "http.disconnect" and not started:
+                state[CLIENT_GONE] = True
+            return message
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_watching, send_with_id)
         finally:
+            if state.get(CLIENT_GONE):
+                status = CLIENT_CLOSED_REQUEST
             if self.log.isEnabledFor(logging.INFO):
                 duration = round((time.perf_counter() - started) * 1000, 2)
                 method = scope["method"]
@@ -154,12 +172,32 @@ def _timestamp(record: logging.LogRecord) -> str:
     return f"{_second_text[1]}.{int((created - second) * 1000):03d}Z"
 
 
+def _loggable(record: logging.LogRecord) -> logging.LogRecord:
+    """The record, or a copy whose database errors are written without user content
+    (log_redaction.py); a copy, as other handlers may see the record as it is."""
+    if record.name == REQUEST_LOGGER:
+        return record  # request lines never carry errors
+    args = safe_args(record.args) if isinstance(record.args, tuple) and record.args else None
+    error = record.exc_info[1] if record.exc_info else None
+    if args is None and (error is None or not has_database_error(error)):
+        return record
+    copy = logging.makeLogRecord(vars(record))
+    if args is not None:
+        copy.args = args
+    copy.exc_text = None  # not a traceback another formatter cached with the full texts
+    return copy
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, msg, the record's extras, exc."""
 
     _encoder = msgspec.json.Encoder(enc_hook=str)
 
+    def formatException(self, ei: Any) -> str:
+        return format_exception(ei)
+
     def format(self, record: logging.LogRecord) -> str:
+        record = _loggable(record)
         entry: dict[str, Any] = {
             "ts": _timestamp(record),
             "level": record.levelname.lower(),
@@ -182,7 +220,11 @@ class ConsoleFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-5s %(name)s %(message)s")
 
+    def formatException(self, ei: Any) -> str:
+        return format_exception(ei)
+
     def format(self, record: logging.LogRecord) -> str:
+        record = _loggable(record)
         text = super().format(record)
         context = " ".join(
             f"{short}={value}"
