@@ -10,9 +10,11 @@ from faros.domain.errors import AuthenticationFailed, Invalid, NotFound, Service
 from faros.domain.files import (
     ALLOWED_EXTENSIONS,
     AVATAR_EXTENSIONS,
+    INVALID_CONTENT_TYPE,
     MAX_AVATAR_SIZE,
     MAX_UPLOAD_SIZE,
     PATH_SEPARATOR_REFUSAL,
+    MalformedType,
     NewStoredFile,
     StoredFile,
     allowed_extensions_text,
@@ -20,8 +22,11 @@ from faros.domain.files import (
     avatar_content_type,
     avatar_key,
     avatar_url,
+    canonical_type,
+    declared_essence,
     extension_of,
     is_plain_extension,
+    name_problem,
     names_a_path,
     parse_avatar_segment,
 )
@@ -34,6 +39,7 @@ from faros.ports.clock import Clock
 from faros.ports.unit_of_work import UnitOfWorkFactory
 
 STORAGE_DOWN = "File storage is unavailable, please try again later"
+NOT_AN_IMAGE = "File must be an image"
 _IMAGE_EXTENSIONS = {
     "image/jpeg": ".jpg",
     "image/png": ".png",
@@ -48,9 +54,9 @@ class FileService:
         self._clock = clock
         self._storage = storage
 
-    async def _store(self, key: str, chunks: AsyncIterator[bytes], content_type: str | None) -> int:
+    async def _store(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
         try:
-            return await self._storage.put(key, chunks, content_type or "application/octet-stream")
+            return await self._storage.put(key, chunks, content_type)
         except BlobStorageError as error:
             raise ServiceUnavailable(STORAGE_DOWN) from error
 
@@ -72,21 +78,31 @@ class FileService:
             await load_task(uow, task_id, caller.id, AccessLevel.EDIT)
         if names_a_path(filename):
             raise Invalid(PATH_SEPARATOR_REFUSAL)
+        problem = name_problem(filename)
+        if problem is not None:
+            raise Invalid(problem)
         extension = extension_of(filename)
         if extension not in ALLOWED_EXTENSIONS:
             raise Invalid(
                 f"File type {extension} not allowed. Allowed types: {allowed_extensions_text()}"
             )
+        try:
+            declared = declared_essence(content_type)
+        except MalformedType as error:
+            raise Invalid(INVALID_CONTENT_TYPE) from error
+        chosen = canonical_type(extension)
+        # Null stays null (§2.7: the part declared none); otherwise FAROS's type, not the client's.
+        kept_type = None if declared is None else chosen
         key = attachment_key(task_id, extension)
-        checked = checked_stream(chunks, MAX_UPLOAD_SIZE, extension, content_type)
-        size = await self._store(key, checked, content_type)
+        checked = checked_stream(chunks, MAX_UPLOAD_SIZE, extension, declared)
+        size = await self._store(key, checked, chosen)
         now = self._clock.now()
         try:
             async with self._uow() as uow:
                 # The task may have gone, or the caller lost access, while the bytes streamed.
                 await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
                 stored = await uow.files.add(
-                    NewStoredFile(task_id, filename, key, size, content_type, now)
+                    NewStoredFile(task_id, filename, key, size, kept_type, now)
                 )
                 await uow.activity.add(activity.file_uploaded(caller.id, stored, now))
                 await uow.commit()
@@ -133,15 +149,21 @@ class FileService:
     async def upload_avatar(
         self, caller: User, filename: str, content_type: str | None, chunks: AsyncIterator[bytes]
     ) -> str:
-        declared = (content_type or "").split(";")[0].strip().lower()
-        if not declared.startswith("image/"):
-            raise Invalid("File must be an image")
+        try:
+            declared = declared_essence(content_type)
+        except MalformedType as error:
+            raise Invalid(NOT_AN_IMAGE) from error
+        if declared is None or not declared.startswith("image/"):
+            raise Invalid(NOT_AN_IMAGE)
+        problem = name_problem(filename)
+        if problem is not None:
+            raise Invalid(problem)
         extension = extension_of(filename) or _IMAGE_EXTENSIONS.get(declared, "")
         if extension not in AVATAR_EXTENSIONS:
             raise Invalid(f"Avatar must be one of: {', '.join(AVATAR_EXTENSIONS)}")
         key = avatar_key(caller.id, extension)
         checked = checked_stream(chunks, MAX_AVATAR_SIZE, extension, declared)
-        await self._store(key, checked, declared)
+        await self._store(key, checked, canonical_type(extension))
         url = avatar_url(caller.id, extension)
         now = self._clock.now()
         # Whether the stored object is (also) what the row already points to.
