@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from faros.domain.users import User
+
 ALLOWED_EXTENSIONS: tuple[str, ...] = (
     ".doc",
     ".docx",
@@ -186,7 +188,24 @@ def attachment_key(task_id: int, extension: str) -> str:
 
 
 def avatar_key(user_id: int, extension: str) -> str:
-    return f"avatars/user_{user_id}_avatar{extension}"
+    """A new key for every upload: a queued removal of the picture it replaces can never hit
+    it, even when both share an extension (#14). The public URL stays `avatar<ext>`."""
+    return f"avatars/user_{user_id}_avatar_{uuid.uuid4().hex}{extension}"
+
+
+def avatar_url_extension(url: str) -> str:
+    """`/users/7/avatar.png` -> `.png`."""
+    return url.rsplit("/avatar", 1)[-1]
+
+
+def current_avatar_key(user: User) -> str | None:
+    """Where the user's avatar is stored. Rows written before keys were unique (or copied from
+    the original FAROS) have no key: theirs is the fixed `avatars/user_<id>_avatar<ext>`."""
+    if not user.avatar_url:
+        return None
+    if user.avatar_key:
+        return user.avatar_key
+    return f"avatars/user_{user.id}_avatar{avatar_url_extension(user.avatar_url)}"
 
 
 def avatar_url(user_id: int, extension: str) -> str:

@@ -22,7 +22,9 @@ from faros.domain.files import (
     avatar_content_type,
     avatar_key,
     avatar_url,
+    avatar_url_extension,
     canonical_type,
+    current_avatar_key,
     declared_essence,
     extension_of,
     is_plain_extension,
@@ -166,26 +168,25 @@ class FileService:
         await self._store(key, checked, canonical_type(extension))
         url = avatar_url(caller.id, extension)
         now = self._clock.now()
-        # Whether the stored object is (also) what the row already points to.
-        in_use = False
+        committed = False
         try:
             async with self._uow() as uow:
                 user = await uow.users.lock(caller.id)
                 if user is None:
                     raise AuthenticationFailed("User not found")
-                previous = user.avatar_url
-                in_use = previous == url
+                # The key is new, so the one replaced is referenced by nothing once this commits;
+                # the row lock makes concurrent uploads queue each replaced key exactly once.
+                previous = current_avatar_key(user)
                 user.avatar_url = url
+                user.avatar_key = key
                 await uow.users.update(user)
-                if previous and not in_use:
-                    old_extension = previous.rsplit("/avatar", 1)[-1]
-                    old_key = avatar_key(caller.id, old_extension)
-                    await uow.outbox.add(outbox.delete_blob(old_key), now)
+                if previous is not None:
+                    await uow.outbox.add(outbox.delete_blob(previous), now)
                 await uow.commit()
+                committed = True
         except BaseException:
-            # Under a new key nothing would ever point at the object; under the current one
-            # it has replaced the old picture in place, which the row still names correctly.
-            if not in_use:
+            # Nothing points at the new object unless the transaction committed.
+            if not committed:
                 await self._discard(key)
             raise
         return url
@@ -199,9 +200,12 @@ class FileService:
             raise NotFound("Not Found")
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
-        if user is None or not user.avatar_url or not is_plain_extension(extension):
+        key = None if user is None else current_avatar_key(user)
+        if user is None or key is None or not is_plain_extension(extension):
             raise NotFound("Avatar not found")
-        key = avatar_key(user_id, "." + extension.lower())
+        # Only the current picture is public, under the extension its URL names.
+        if "." + extension.lower() != avatar_url_extension(user.avatar_url or "").lower():
+            raise NotFound("Avatar not found")
         try:
             size = await self._storage.size(key)
             stream = await self._storage.get(key)
