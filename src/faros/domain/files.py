@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from faros.domain.users import User
+
 ALLOWED_EXTENSIONS: tuple[str, ...] = (
     ".doc",
     ".docx",
@@ -52,8 +54,22 @@ _DECLARED_FAMILIES: dict[str, tuple[str, ...]] = {
     "text/plain": (".txt",),
 }
 _IMAGE_FILES = (".gif", ".jpeg", ".jpg", ".png", ".webp")
-# The declared type is served back on download. Types a browser would run as a page or script
-# are never what a browser declares for the allowed extensions, so they can only be a lie.
+# What FAROS keeps and serves for a file it accepted: the bytes were sniffed against the
+# extension, so the extension names the type; the client's string is never kept (#14).
+CANONICAL_TYPES: dict[str, str] = {
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".gif": "image/gif",
+    ".jpeg": "image/jpeg",
+    ".jpg": "image/jpeg",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".txt": "text/plain",
+    ".webp": "image/webp",
+}
+_UNKNOWN_TYPE = "application/octet-stream"
+# Types a browser would run as a page or script are never what a browser declares for the
+# allowed extensions, so they can only be a lie.
 _ACTIVE_TYPES = frozenset(
     {
         "text/html",
@@ -91,11 +107,70 @@ class NewStoredFile:
 
 
 PATH_SEPARATOR_REFUSAL = "File name must not contain path separators ('/' or '\\')"
+# The name is kept verbatim (§2.7) in a 255-character column; a real file's name fits, since
+# file systems cap names at 255 bytes or UTF-16 units. Longer is refused, not cut: a shortened
+# name would no longer be the client's.
+MAX_FILENAME_LENGTH = 255
+CONTROL_IN_NAME = "File name must not contain control characters"
+NAME_TOO_LONG = f"File name too long. Max length: {MAX_FILENAME_LENGTH} characters"
+INVALID_CONTENT_TYPE = "Invalid file content type"
+# C0 but tab, DEL and C1: PostgreSQL cannot store NUL, and the rest corrupt logs and headers.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# One media type as RFC 9110 §8.3.1 writes it: `type/subtype` and `; name=value` parameters.
+# A list (`text/plain,text/html`, which browsers read as its last member) or a control
+# character does not match.
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED = r'"(?:[\t !#-\[\]-~]|\\[\t -~])*"'
+_MEDIA_TYPE = re.compile(
+    rf"({_TCHARS}/{_TCHARS})(?:[ \t]*;[ \t]*(?:{_TCHARS}=(?:{_TCHARS}|{_QUOTED}))?)*[ \t]*"
+)
 
 
 def names_a_path(filename: str) -> bool:
     """Browsers send a bare file name; a separator means a path, which we refuse to store."""
     return "/" in filename or "\\" in filename
+
+
+def name_problem(filename: str) -> str | None:
+    """Why a client's file name cannot be kept and served back, or None when it can."""
+    if _CONTROL.search(filename):
+        return CONTROL_IN_NAME
+    if len(filename) > MAX_FILENAME_LENGTH:
+        return NAME_TOO_LONG
+    return None
+
+
+class MalformedType(ValueError):
+    """A declared content type that is not one media type."""
+
+
+def declared_essence(declared: str | None) -> str | None:
+    """`Text/Plain; charset=x` -> `text/plain`; None when nothing was declared.
+
+    Raises MalformedType for anything that is not a single media type.
+    """
+    if declared is None:
+        return None
+    match = _MEDIA_TYPE.fullmatch(declared)
+    if match is None:
+        raise MalformedType(declared)
+    return match.group(1).lower()
+
+
+def canonical_type(extension: str) -> str:
+    """The one type FAROS stores and serves for a file with this extension."""
+    return CANONICAL_TYPES.get(extension.lower(), _UNKNOWN_TYPE)
+
+
+def served_type(stored: StoredFile) -> str:
+    """The download's Content-Type, from the stored key's extension: rows of earlier versions
+    hold the client's string, which is not trusted on the way out. A row without a type (the
+    part declared none, §7.2) is sent as octet-stream; text as UTF-8, which the upload checked.
+    """
+    if stored.content_type is None:
+        return _UNKNOWN_TYPE
+    chosen = canonical_type(extension_of(stored.stored_filename))
+    return f"{chosen}; charset=utf-8" if chosen.startswith("text/") else chosen
 
 
 def extension_of(filename: str) -> str:
@@ -113,7 +188,24 @@ def attachment_key(task_id: int, extension: str) -> str:
 
 
 def avatar_key(user_id: int, extension: str) -> str:
-    return f"avatars/user_{user_id}_avatar{extension}"
+    """A new key for every upload: a queued removal of the picture it replaces can never hit
+    it, even when both share an extension (#14). The public URL stays `avatar<ext>`."""
+    return f"avatars/user_{user_id}_avatar_{uuid.uuid4().hex}{extension}"
+
+
+def avatar_url_extension(url: str) -> str:
+    """`/users/7/avatar.png` -> `.png`."""
+    return url.rsplit("/avatar", 1)[-1]
+
+
+def current_avatar_key(user: User) -> str | None:
+    """Where the user's avatar is stored. Rows written before keys were unique (or copied from
+    the original FAROS) have no key: theirs is the fixed `avatars/user_<id>_avatar<ext>`."""
+    if not user.avatar_url:
+        return None
+    if user.avatar_key:
+        return user.avatar_key
+    return f"avatars/user_{user.id}_avatar{avatar_url_extension(user.avatar_url)}"
 
 
 def avatar_url(user_id: int, extension: str) -> str:

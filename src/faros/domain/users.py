@@ -28,6 +28,8 @@ class User:
     reset_token_hash: str | None = None
     reset_token_expires: datetime | None = None
     token_version: int = 0
+    # Storage key of the avatar `avatar_url` names; None for rows from before keys were unique.
+    avatar_key: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,21 @@ def avatar_objects(root: Path, user_id: int) -> list[str]:
     folder = root / "avatars"
     if not folder.exists():
         return []
-    return sorted(p.name for p in folder.glob(f"user_{user_id}_avatar*") if p.is_file())
+    return sorted(p.name for p in folder.glob(f"user_{user_id}_*") if p.is_file())
+
+
+def is_avatar_object(name: str, user_id: int, extension: str) -> bool:
+    """Each upload has a key of its own (#14 item 8): `user_<id>_avatar_<32 hex><ext>`."""
+    return (
+        re.fullmatch(rf"user_{user_id}_avatar_[0-9a-f]{{32}}{re.escape(extension)}", name)
+        is not None
+    )
+
+
+def one_avatar_object(root: Path, user_id: int, extension: str) -> str:
+    (name,) = avatar_objects(root, user_id)
+    assert is_avatar_object(name, user_id, extension), name
+    return name
 
 
 @pytest.mark.parametrize(
@@ -63,7 +79,7 @@ async def test_upload_and_public_download(
     url = f"/users/{account.id}/avatar{extension}"
     assert response.json() == {"avatar_url": url}
     assert (await api.get(account, "/users/me")).json()["avatar_url"] == url
-    assert avatar_objects(upload_root, account.id) == [f"user_{account.id}_avatar{extension}"]
+    one_avatar_object(upload_root, account.id, extension)
 
     image = await anon.get(url)  # public: no credentials at all
     assert image.status_code == 200
@@ -175,7 +191,7 @@ async def test_size_cap(api: Any, files: Any, upload_root: Path) -> None:
         assert refused.status_code == 400
         assert refused.json() == {"detail": "File too large. Max size: 5.0 MB"}
     # The refused uploads left the accepted avatar alone.
-    assert avatar_objects(upload_root, account.id) == [f"user_{account.id}_avatar.png"]
+    one_avatar_object(upload_root, account.id, ".png")
     assert files.leftovers(upload_root) == []
     assert (await api.get(account, "/users/me")).json()["avatar_url"].endswith("avatar.png")
 
@@ -196,14 +212,14 @@ async def test_replacing_with_another_extension_removes_the_old_object(
 ) -> None:
     account = await api.user()
     assert (await post_avatar(api, account, "a.png", files.PNG, "image/png")).status_code == 200
+    old = upload_root / "avatars" / one_avatar_object(upload_root, account.id, ".png")
     replaced = await post_avatar(api, account, "b.jpg", files.JPEG, "image/jpeg")
     assert replaced.json() == {"avatar_url": f"/users/{account.id}/avatar.jpg"}
     assert (await api.get(account, "/users/me")).json()["avatar_url"] == (
         f"/users/{account.id}/avatar.jpg"
     )
-    old = upload_root / "avatars" / f"user_{account.id}_avatar.png"
     await files.drain_outbox(container, lambda: not old.exists())
-    assert avatar_objects(upload_root, account.id) == [f"user_{account.id}_avatar.jpg"]
+    one_avatar_object(upload_root, account.id, ".jpg")
     gone = await anon.get(f"/users/{account.id}/avatar.png")
     assert gone.status_code == 404
     assert gone.json() == {"detail": "Avatar not found"}
@@ -211,17 +227,79 @@ async def test_replacing_with_another_extension_removes_the_old_object(
     assert (current.status_code, current.content) == (200, files.JPEG)
 
 
-async def test_replacing_with_the_same_extension_overwrites(
+async def test_replacing_with_the_same_extension_keeps_only_the_new_object(
     api: Any, anon: httpx.AsyncClient, files: Any, upload_root: Path, container: Any
 ) -> None:
     account = await api.user()
     first = files.png_of_size(1000)
     second = files.png_of_size(2000)
     assert (await post_avatar(api, account, "a.png", first, "image/png")).status_code == 200
+    old = upload_root / "avatars" / one_avatar_object(upload_root, account.id, ".png")
     assert (await post_avatar(api, account, "b.PNG", second, "image/png")).status_code == 200
-    await container.outbox.run_once()
-    assert avatar_objects(upload_root, account.id) == [f"user_{account.id}_avatar.png"]
+    await files.drain_outbox(container, lambda: not old.exists())
+    one_avatar_object(upload_root, account.id, ".png")
     assert (await anon.get(f"/users/{account.id}/avatar.png")).content == second
+
+
+# --------------------------------------------------------------------------- #14 item 8
+
+
+async def run_outbox(container: Any) -> None:
+    """Carry out every removal due now (other tests' messages may share the batches)."""
+    for _ in range(100):
+        if await container.outbox.run_once() == 0:
+            return
+    raise AssertionError("the outbox did not run dry")
+
+
+@pytest.mark.parametrize("outbox_between", [False, True])
+async def test_gif_png_gif_always_leaves_a_downloadable_avatar(
+    api: Any,
+    anon: httpx.AsyncClient,
+    files: Any,
+    upload_root: Path,
+    container: Any,
+    outbox_between: bool,
+) -> None:
+    """The queued removal of the first gif must not delete the second (same extension)."""
+    account = await api.user()
+    uploads = [("a.gif", files.GIF, "image/gif"), ("b.png", files.PNG, "image/png")] * 2
+    uploads.append(("c.gif", files.GIF + b"\x00last", "image/gif"))
+    for name, data, declared in uploads:
+        response = await post_avatar(api, account, name, data, declared)
+        assert response.status_code == 200, response.text
+        if outbox_between:
+            await run_outbox(container)
+    await run_outbox(container)
+    url = (await api.get(account, "/users/me")).json()["avatar_url"]
+    assert url == f"/users/{account.id}/avatar.gif"
+    image = await anon.get(url)
+    assert (image.status_code, image.content) == (200, files.GIF + b"\x00last")
+    one_avatar_object(upload_root, account.id, ".gif")
+
+
+async def test_concurrent_uploads_end_with_one_working_avatar_and_one_object(
+    api: Any, anon: httpx.AsyncClient, files: Any, upload_root: Path, container: Any
+) -> None:
+    account = await api.user()
+    kinds = [("gif", files.GIF, "image/gif"), ("png", files.PNG, "image/png")]
+    # Each upload's bytes are its own, so the survivor is known to be one whole upload.
+    sent = {
+        index: (f"{index}.{ext}", data + b"\x00" + str(index).encode(), declared)
+        for index, (ext, data, declared) in enumerate(kinds * 10)
+    }
+    answers = await asyncio.gather(
+        *(post_avatar(api, account, *upload) for upload in sent.values())
+    )
+    assert [a.status_code for a in answers] == [200] * len(sent), [a.text for a in answers]
+    await run_outbox(container)
+
+    url = (await api.get(account, "/users/me")).json()["avatar_url"]
+    image = await anon.get(url)
+    assert image.status_code == 200, image.text
+    assert image.content in {data for _, data, _ in sent.values()}
+    one_avatar_object(upload_root, account.id, url.rsplit("/avatar", 1)[1])
+    assert files.leftovers(upload_root) == []
 
 
 async def test_upload_needs_auth_and_a_file_part(

@@ -6,6 +6,8 @@ and its own bucket, which a plain client inspects behind the app's back.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -175,6 +177,9 @@ async def test_avatars(s3api: Any, s3_app: Litestar, store: Bucket, files: Any, 
             headers=account.auth,
         )
         assert first.json() == {"avatar_url": f"/users/{account.id}/avatar.png"}
+        prefix = f"avatars/user_{account.id}_"
+        (first_key,) = await store.keys(prefix)
+        assert await store.read(first_key) == (files.PNG, "image/png")
         image = await anon.get(f"/users/{account.id}/avatar.png")
         assert (image.status_code, image.content) == (200, files.PNG)
         assert image.headers["content-type"] == "image/png"
@@ -186,8 +191,9 @@ async def test_avatars(s3api: Any, s3_app: Litestar, store: Bucket, files: Any, 
             headers=account.auth,
         )
         assert second.json() == {"avatar_url": f"/users/{account.id}/avatar.webp"}
-        prefix = f"avatars/user_{account.id}_avatar"
-        await drain(s3_app, store, prefix, [f"{prefix}.webp"])
+        await outbox_dry(s3_app)
+        (second_key,) = await store.keys(prefix)
+        assert is_avatar_key(second_key, account.id, ".webp")
         assert (await anon.get(f"/users/{account.id}/avatar.png")).status_code == 404
         image = await anon.get(f"/users/{account.id}/avatar.webp")
         assert (image.content, image.headers["content-type"]) == (files.WEBP, "image/webp")
@@ -202,3 +208,64 @@ async def test_object_missing_in_bucket_is_404(s3api: Any, store: Bucket) -> Non
     response = await s3api.get(owner, f"/files/{uploaded['id']}")
     assert response.status_code == 404
     assert response.json() == {"detail": "File not found in storage"}
+
+
+def is_avatar_key(key: str, user_id: int, extension: str) -> bool:
+    """Each upload has a key of its own (#14 item 8)."""
+    pattern = rf"avatars/user_{user_id}_avatar_[0-9a-f]{{32}}{re.escape(extension)}"
+    return re.fullmatch(pattern, key) is not None
+
+
+async def outbox_dry(app: Litestar) -> None:
+    """Carry out every removal due now."""
+    for _ in range(100):
+        if await app.state.container.outbox.run_once() == 0:
+            return
+    raise AssertionError("the outbox did not run dry")
+
+
+async def post_avatar(api: Any, who: Any, name: str, data: bytes, declared: str) -> None:
+    response = await api.client.post(
+        "/users/me/avatar", files={"file": (name, data, declared)}, headers=who.auth
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_gif_png_gif_leaves_the_avatar_in_the_bucket(
+    s3api: Any, s3_app: Litestar, store: Bucket, files: Any, kit: Any
+) -> None:
+    account = await s3api.user()
+    last = files.GIF + b"\x00last"
+    for name, data, declared in [
+        ("a.gif", files.GIF, "image/gif"),
+        ("b.png", files.PNG, "image/png"),
+        ("c.gif", last, "image/gif"),
+    ]:
+        await post_avatar(s3api, account, name, data, declared)
+    await outbox_dry(s3_app)
+    (key,) = await store.keys(f"avatars/user_{account.id}_")
+    assert is_avatar_key(key, account.id, ".gif")
+    async with kit.new_client(s3_app) as anon:
+        image = await anon.get(f"/users/{account.id}/avatar.gif")
+    assert (image.status_code, image.content) == (200, last)
+
+
+async def test_concurrent_avatar_uploads_leave_one_object_in_the_bucket(
+    s3api: Any, s3_app: Litestar, store: Bucket, files: Any, kit: Any
+) -> None:
+    account = await s3api.user()
+    kinds = [(".gif", files.GIF, "image/gif"), (".png", files.PNG, "image/png")]
+    sent = [
+        (f"{index}{ext}", data + b"\x00" + str(index).encode(), declared)
+        for index, (ext, data, declared) in enumerate(kinds * 10)
+    ]
+    await asyncio.gather(*(post_avatar(s3api, account, *upload) for upload in sent))
+    await outbox_dry(s3_app)
+    url = (await s3api.get(account, "/users/me")).json()["avatar_url"]
+    (key,) = await store.keys(f"avatars/user_{account.id}_")
+    assert is_avatar_key(key, account.id, url.rsplit("/avatar", 1)[1])
+    async with kit.new_client(s3_app) as anon:
+        image = await anon.get(url)
+    assert image.status_code == 200
+    assert image.content in {data for _, data, _ in sent}
+    assert await store.unfinished_uploads() == []

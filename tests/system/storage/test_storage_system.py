@@ -7,6 +7,7 @@ Peak memory is the kernel's own figure for the server process: its peak RSS is r
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import time
@@ -79,9 +80,9 @@ async def test_the_curl_session_works_with_either_storage(
 
     await eventually(one_left)
     assert (await stored_objects(server, peek_bucket, f"task_{task}_"))[0].endswith(".txt")
-    assert await stored_objects(server, peek_bucket, f"avatars/user_{user}_") == [
-        f"avatars/user_{user}_avatar.png"
-    ]
+    (avatar,) = await stored_objects(server, peek_bucket, f"avatars/user_{user}_")
+    # A key of its own per upload (#14 item 8); the public URL stays `/users/<id>/avatar.png`.
+    assert re.fullmatch(rf"avatars/user_{user}_avatar_[0-9a-f]{{32}}\.png", avatar), avatar
 
 
 class Counted:
@@ -182,3 +183,63 @@ async def test_peak_memory_of_the_server_during_a_ten_mib_upload(
     record_property("peak_memory", report)
     for name, mib in growth.items():
         assert mib < 40, f"{name}: {report}"
+
+
+GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+PNG_HEAD = b"\x89PNG\r\n\x1a\n"
+
+
+async def signed_in(http: httpx.AsyncClient, prefix: str) -> dict[str, str]:
+    name = f"{prefix}_{time.monotonic_ns() % 10**9}"
+    registered = await http.post(
+        "/auth/register",
+        json={"username": name, "email": f"{name}@example.com", "password": "correct-horse-1"},
+    )
+    assert registered.status_code == 201, registered.text
+    login = await http.post("/auth/login", json={"username": name, "password": "correct-horse-1"})
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def test_avatar_replacements_with_the_outbox_worker_running(
+    storage_server: Any, peek_bucket: Any
+) -> None:
+    """#14 item 8 end to end: the in-server worker carries out removals while uploads go on;
+    gif -> png -> gif and 20 concurrent uploads each end with one object, served."""
+    server = storage_server
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        for scenario in ("sequential", "concurrent"):
+            http.cookies.clear()  # the previous scenario's login cookie
+            auth = await signed_in(http, f"av_{server.kind}")
+            me = (await http.get("/users/me", headers=auth)).json()
+            prefix = f"avatars/user_{me['id']}_"
+            kinds = [("gif", GIF), ("png", PNG_HEAD + bytes(32))]
+            sent = [
+                (f"{index}.{ext}", data + str(index).encode(), f"image/{ext}")
+                for index, (ext, data) in enumerate(kinds * 10)
+            ]
+            if scenario == "sequential":
+                sent = [sent[0], sent[1], sent[2]]  # gif, png, gif
+                answers = [
+                    await http.post("/users/me/avatar", files={"file": part}, headers=auth)
+                    for part in sent
+                ]
+            else:
+                answers = await asyncio.gather(
+                    *(
+                        http.post("/users/me/avatar", files={"file": part}, headers=auth)
+                        for part in sent
+                    )
+                )
+            assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+
+            # Only the current object is never queued for removal, so it is what stays.
+            async def one_left(prefix: str = prefix) -> bool:
+                return len(await stored_objects(server, peek_bucket, prefix)) == 1
+
+            await eventually(one_left)
+            url = (await http.get("/users/me", headers=auth)).json()["avatar_url"]
+            image = await http.get(url)
+            assert image.status_code == 200, f"{scenario}: {image.text}"
+            assert image.content in {data for _, data, _ in sent}
+            if scenario == "sequential":
+                assert image.content == sent[2][1]

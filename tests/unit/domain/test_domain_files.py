@@ -1,10 +1,22 @@
-"""Upload rules: extensions and content sniffing."""
+"""Upload rules: extensions, content sniffing, client names and declared types."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from faros.domain.files import content_matches, extension_of
+from faros.domain.files import (
+    CONTROL_IN_NAME,
+    NAME_TOO_LONG,
+    MalformedType,
+    StoredFile,
+    content_matches,
+    declared_essence,
+    extension_of,
+    name_problem,
+    served_type,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 20
@@ -54,3 +66,87 @@ def test_extension_of(filename: str, extension: str) -> None:
 )
 def test_content_matches(extension: str, declared: str | None, head: bytes, fits: bool) -> None:
     assert content_matches(extension, declared, head) is fits
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("notes.txt", None),
+        ("tab\there.txt", None),  # a tab is harmless, and real names carry them
+        ("日本語 ファイル.txt", None),
+        ("x" * 251 + ".txt", None),
+        ("x" * 252 + ".txt", NAME_TOO_LONG),
+        ("nul\x00.txt", CONTROL_IN_NAME),
+        ("line\nbreak.txt", CONTROL_IN_NAME),
+        ("cr\r.txt", CONTROL_IN_NAME),
+        ("del\x7f.txt", CONTROL_IN_NAME),
+        ("c1\x9b.txt", CONTROL_IN_NAME),
+        ("\x00" * 300, CONTROL_IN_NAME),
+    ],
+)
+def test_name_problem(name: str, problem: str | None) -> None:
+    assert name_problem(name) == problem
+
+
+@pytest.mark.parametrize(
+    ("declared", "essence"),
+    [
+        (None, None),
+        ("text/plain", "text/plain"),
+        ("Text/Plain", "text/plain"),
+        ("text/plain; charset=utf-8", "text/plain"),
+        ("text/plain ;charset=utf-8 ; format=flowed", "text/plain"),
+        ('text/plain; charset="utf-8"', "text/plain"),
+        ('text/plain; name="a \\"b\\" c"', "text/plain"),
+        ("text/plain;", "text/plain"),
+        ("Application/VND.ms-Word", "application/vnd.ms-word"),
+    ],
+)
+def test_declared_essence(declared: str | None, essence: str | None) -> None:
+    assert declared_essence(declared) == essence
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "",
+        "text/plain,text/html",
+        "text/plain, text/html",
+        "text/html;text/plain",
+        "text/plain\x00",
+        "text/plain\r\nX-Injected: 1",
+        "text",
+        "text/",
+        "text/plain/html",
+        'text/plain; charset="utf-8',
+        "text/plain; charset=a b",
+        "tëxt/plain",
+        "text/plain" + " " * 10_000 + "x",
+    ],
+)
+def test_declared_essence_refuses_what_is_not_one_media_type(declared: str) -> None:
+    with pytest.raises(MalformedType):
+        declared_essence(declared)
+
+
+def _stored(key: str, content_type: str | None) -> StoredFile:
+    return StoredFile(1, 1, "name", key, 0, content_type, datetime(2030, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("key", "content_type", "served"),
+    [
+        ("task_1_x.txt", "text/plain", "text/plain; charset=utf-8"),
+        ("task_1_x.txt", "text/plain,text/html", "text/plain; charset=utf-8"),
+        ("task_1_x.txt", "text/html", "text/plain; charset=utf-8"),
+        ("task_1_x.png", "image/svg+xml", "image/png"),
+        ("task_1_x.jpeg", "image/pjpeg", "image/jpeg"),
+        ("task_1_x.pdf", "application/pdf", "application/pdf"),
+        ("task_1_x.txt", None, "application/octet-stream"),  # §7.2: no type stored
+        ("task_1_x.svg", "image/svg+xml", "application/octet-stream"),  # not ours to serve
+    ],
+)
+def test_served_type_comes_from_the_stored_extension(
+    key: str, content_type: str | None, served: str
+) -> None:
+    assert served_type(_stored(key, content_type)) == served

@@ -100,18 +100,73 @@ async def test_deleting_a_file_queues_the_blob_removal(world: World, files: File
     assert (await world.timeline(task.id))[-1].action == "deleted"
 
 
-async def test_a_new_avatar_replaces_the_old_one(world: World, files: FileService) -> None:
+def _avatar_keys(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in _files_under(root))
+
+
+async def _carry_out_removals(world: World, storage: LocalBlobStorage) -> None:
+    """What the outbox worker does with the queued `delete_blob` messages."""
+    for message in await world.outbox():
+        if message.kind == "delete_blob":
+            await storage.delete(message.payload["key"])
+
+
+async def test_a_new_avatar_replaces_the_old_one(
+    world: World, files: FileService, tmp_path: Path
+) -> None:
     user = await world.user()
     with pytest.raises(Invalid, match=r"^File must be an image$"):
         await files.upload_avatar(user, "me.png", None, _stream(PNG))
     first = await files.upload_avatar(user, "me.jpeg", "image/jpeg", _stream(b"\xff\xd8\xff\xe0"))
     assert first == f"/users/{user.id}/avatar.jpeg"
+    (first_key,) = _avatar_keys(tmp_path)
+    assert first_key.startswith(f"avatars/user_{user.id}_avatar_")
+    assert first_key.endswith(".jpeg")
     second = await files.upload_avatar(user, "me.png", "image/png", _stream(PNG))
     assert second == f"/users/{user.id}/avatar.png"
-    assert [m.payload for m in await world.outbox()] == [
-        {"key": f"avatars/user_{user.id}_avatar.jpeg"}
-    ]
+    assert [m.payload for m in await world.outbox()] == [{"key": first_key}]
     content_type, size, stream = await files.open_avatar(user.id, "avatar.png")
     assert (content_type, size, await _read(stream)) == ("image/png", len(PNG), PNG)
     with pytest.raises(NotFound):
         await files.open_avatar(user.id, "avatar.gif")
+    with pytest.raises(NotFound):  # the old picture is not public, even before its removal
+        await files.open_avatar(user.id, "avatar.jpeg")
+
+
+async def test_a_queued_removal_never_hits_the_current_avatar(
+    world: World, files: FileService, storage: LocalBlobStorage, tmp_path: Path
+) -> None:
+    """gif -> png -> gif: the first gif's removal used to delete the second one (#14 item 8)."""
+    user = await world.user()
+    gif = b"GIF89a" + b"\x00" * 16
+    await files.upload_avatar(user, "a.gif", "image/gif", _stream(gif))
+    await files.upload_avatar(user, "b.png", "image/png", _stream(PNG))
+    await files.upload_avatar(user, "c.gif", "image/gif", _stream(gif + b"new"))
+    await _carry_out_removals(world, storage)
+    content_type, _, stream = await files.open_avatar(user.id, "avatar.gif")
+    assert (content_type, await _read(stream)) == ("image/gif", gif + b"new")
+    assert len(_avatar_keys(tmp_path)) == 1
+
+
+async def test_an_avatar_from_before_unique_keys_is_served_and_then_removed(
+    world: World, files: FileService, storage: LocalBlobStorage, tmp_path: Path
+) -> None:
+    """Rows without a key (earlier versions, the original FAROS) name the fixed key."""
+    user = await world.user()
+    legacy = f"avatars/user_{user.id}_avatar.png"
+    await storage.put(legacy, _stream(PNG), "image/png")
+    async with world.uow() as uow:
+        row = await uow.users.lock(user.id)
+        assert row is not None
+        row.avatar_url = f"/users/{user.id}/avatar.png"
+        await uow.users.update(row)
+        await uow.commit()
+    _, _, stream = await files.open_avatar(user.id, "avatar.PNG")
+    assert await _read(stream) == PNG
+    await files.upload_avatar(user, "new.png", "image/png", _stream(PNG + b"new"))
+    assert [m.payload for m in await world.outbox()] == [{"key": legacy}]
+    await _carry_out_removals(world, storage)
+    (current,) = _avatar_keys(tmp_path)
+    assert current != legacy
+    _, _, stream = await files.open_avatar(user.id, "avatar.png")
+    assert await _read(stream) == PNG + b"new"

@@ -82,6 +82,8 @@ users = Table(
     _timestamp("password_reset_token_expires", nullable=True, default_now=False),
     # Bumped by password change/reset: every token issued with an older version is void.
     Column("token_version", Integer, nullable=False, server_default=text("0")),
+    # Each avatar upload gets a key of its own; `avatar_url` keeps the contract's public shape.
+    Column("avatar_key", String(255), nullable=True),
     Index("ix_users_verification_code", "verification_code"),
     Index("ix_users_password_reset_token", "password_reset_token"),
 )

@@ -50,6 +50,7 @@ _COLUMNS = (
     _u.password_reset_token,
     _u.password_reset_token_expires,
     _u.token_version,
+    _u.avatar_key,
 )
 _SELECT = select(*_COLUMNS)
 _BY_ID = _SELECT.where(_u.id == bindparam("id"))
@@ -121,6 +122,7 @@ _UPDATE = (
         password_reset_token=bindparam("password_reset_token"),
         password_reset_token_expires=bindparam("password_reset_token_expires"),
         token_version=bindparam("token_version"),
+        avatar_key=bindparam("avatar_key"),
     )
 )
 _SEARCH = (
@@ -148,6 +150,7 @@ def user_from_row(row: Row[Any]) -> User:
         reset_token_hash=row.password_reset_token,
         reset_token_expires=utc_or_none(row.password_reset_token_expires),
         token_version=row.token_version,
+        avatar_key=row.avatar_key,
     )
 
 
@@ -251,6 +254,7 @@ class PostgresUserRepository:
                 "password_reset_token": user.reset_token_hash,
                 "password_reset_token_expires": user.reset_token_expires,
                 "token_version": user.token_version,
+                "avatar_key": user.avatar_key,
             },
         )
 

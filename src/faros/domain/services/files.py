@@ -10,9 +10,11 @@ from faros.domain.errors import AuthenticationFailed, Invalid, NotFound, Service
 from faros.domain.files import (
     ALLOWED_EXTENSIONS,
     AVATAR_EXTENSIONS,
+    INVALID_CONTENT_TYPE,
     MAX_AVATAR_SIZE,
     MAX_UPLOAD_SIZE,
     PATH_SEPARATOR_REFUSAL,
+    MalformedType,
     NewStoredFile,
     StoredFile,
     allowed_extensions_text,
@@ -20,8 +22,13 @@ from faros.domain.files import (
     avatar_content_type,
     avatar_key,
     avatar_url,
+    avatar_url_extension,
+    canonical_type,
+    current_avatar_key,
+    declared_essence,
     extension_of,
     is_plain_extension,
+    name_problem,
     names_a_path,
     parse_avatar_segment,
 )
@@ -34,6 +41,7 @@ from faros.ports.clock import Clock
 from faros.ports.unit_of_work import UnitOfWorkFactory
 
 STORAGE_DOWN = "File storage is unavailable, please try again later"
+NOT_AN_IMAGE = "File must be an image"
 _IMAGE_EXTENSIONS = {
     "image/jpeg": ".jpg",
     "image/png": ".png",
@@ -48,9 +56,9 @@ class FileService:
         self._clock = clock
         self._storage = storage
 
-    async def _store(self, key: str, chunks: AsyncIterator[bytes], content_type: str | None) -> int:
+    async def _store(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
         try:
-            return await self._storage.put(key, chunks, content_type or "application/octet-stream")
+            return await self._storage.put(key, chunks, content_type)
         except BlobStorageError as error:
             raise ServiceUnavailable(STORAGE_DOWN) from error
 
@@ -72,21 +80,31 @@ class FileService:
             await load_task(uow, task_id, caller.id, AccessLevel.EDIT)
         if names_a_path(filename):
             raise Invalid(PATH_SEPARATOR_REFUSAL)
+        problem = name_problem(filename)
+        if problem is not None:
+            raise Invalid(problem)
         extension = extension_of(filename)
         if extension not in ALLOWED_EXTENSIONS:
             raise Invalid(
                 f"File type {extension} not allowed. Allowed types: {allowed_extensions_text()}"
             )
+        try:
+            declared = declared_essence(content_type)
+        except MalformedType as error:
+            raise Invalid(INVALID_CONTENT_TYPE) from error
+        chosen = canonical_type(extension)
+        # Null stays null (§2.7: the part declared none); otherwise FAROS's type, not the client's.
+        kept_type = None if declared is None else chosen
         key = attachment_key(task_id, extension)
-        checked = checked_stream(chunks, MAX_UPLOAD_SIZE, extension, content_type)
-        size = await self._store(key, checked, content_type)
+        checked = checked_stream(chunks, MAX_UPLOAD_SIZE, extension, declared)
+        size = await self._store(key, checked, chosen)
         now = self._clock.now()
         try:
             async with self._uow() as uow:
                 # The task may have gone, or the caller lost access, while the bytes streamed.
                 await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
                 stored = await uow.files.add(
-                    NewStoredFile(task_id, filename, key, size, content_type, now)
+                    NewStoredFile(task_id, filename, key, size, kept_type, now)
                 )
                 await uow.activity.add(activity.file_uploaded(caller.id, stored, now))
                 await uow.commit()
@@ -133,37 +151,42 @@ class FileService:
     async def upload_avatar(
         self, caller: User, filename: str, content_type: str | None, chunks: AsyncIterator[bytes]
     ) -> str:
-        declared = (content_type or "").split(";")[0].strip().lower()
-        if not declared.startswith("image/"):
-            raise Invalid("File must be an image")
+        try:
+            declared = declared_essence(content_type)
+        except MalformedType as error:
+            raise Invalid(NOT_AN_IMAGE) from error
+        if declared is None or not declared.startswith("image/"):
+            raise Invalid(NOT_AN_IMAGE)
+        problem = name_problem(filename)
+        if problem is not None:
+            raise Invalid(problem)
         extension = extension_of(filename) or _IMAGE_EXTENSIONS.get(declared, "")
         if extension not in AVATAR_EXTENSIONS:
             raise Invalid(f"Avatar must be one of: {', '.join(AVATAR_EXTENSIONS)}")
         key = avatar_key(caller.id, extension)
         checked = checked_stream(chunks, MAX_AVATAR_SIZE, extension, declared)
-        await self._store(key, checked, declared)
+        await self._store(key, checked, canonical_type(extension))
         url = avatar_url(caller.id, extension)
         now = self._clock.now()
-        # Whether the stored object is (also) what the row already points to.
-        in_use = False
+        committed = False
         try:
             async with self._uow() as uow:
                 user = await uow.users.lock(caller.id)
                 if user is None:
                     raise AuthenticationFailed("User not found")
-                previous = user.avatar_url
-                in_use = previous == url
+                # The key is new, so the one replaced is referenced by nothing once this commits;
+                # the row lock makes concurrent uploads queue each replaced key exactly once.
+                previous = current_avatar_key(user)
                 user.avatar_url = url
+                user.avatar_key = key
                 await uow.users.update(user)
-                if previous and not in_use:
-                    old_extension = previous.rsplit("/avatar", 1)[-1]
-                    old_key = avatar_key(caller.id, old_extension)
-                    await uow.outbox.add(outbox.delete_blob(old_key), now)
+                if previous is not None:
+                    await uow.outbox.add(outbox.delete_blob(previous), now)
                 await uow.commit()
+                committed = True
         except BaseException:
-            # Under a new key nothing would ever point at the object; under the current one
-            # it has replaced the old picture in place, which the row still names correctly.
-            if not in_use:
+            # Nothing points at the new object unless the transaction committed.
+            if not committed:
                 await self._discard(key)
             raise
         return url
@@ -177,9 +200,12 @@ class FileService:
             raise NotFound("Not Found")
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
-        if user is None or not user.avatar_url or not is_plain_extension(extension):
+        key = None if user is None else current_avatar_key(user)
+        if user is None or key is None or not is_plain_extension(extension):
             raise NotFound("Avatar not found")
-        key = avatar_key(user_id, "." + extension.lower())
+        # Only the current picture is public, under the extension its URL names.
+        if "." + extension.lower() != avatar_url_extension(user.avatar_url or "").lower():
+            raise NotFound("Avatar not found")
         try:
             size = await self._storage.size(key)
             stream = await self._storage.get(key)

@@ -308,7 +308,11 @@ ROUTE_RESPONSES: Final[dict[str, Responses]] = {
     # --- files
     "POST /tasks/{task_id}/files": {
         **_task_route(writes=True, body=True, needs="edit"),
-        400: Reply("File type not allowed, too large, or its content does not match its type"),
+        400: Reply(
+            "File type not allowed, too large, or its content does not match its type; a name "
+            "with control characters or over 255 characters; a content type that is not one "
+            "media type"
+        ),
         429: RATE,
         503: STORAGE_DOWN,
     },
@@ -349,7 +353,10 @@ ROUTE_RESPONSES: Final[dict[str, Responses]] = {
     "GET /users/search": {**_protected(writes=False), 422: INVALID},
     "POST /users/me/avatar": {
         **_protected(writes=True, body=True),
-        400: Reply("Not an allowed image, or too large"),
+        400: Reply(
+            "Not an allowed image, or too large; a name with control characters or over 255 "
+            "characters"
+        ),
         503: STORAGE_DOWN,
     },
     "GET /users/{user_id}/{segment}": {

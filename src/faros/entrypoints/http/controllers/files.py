@@ -11,7 +11,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from faros.domain.files import MAX_UPLOAD_SIZE
+from faros.domain.files import MAX_UPLOAD_SIZE, served_type
 from faros.entrypoints.http.deps import authenticated, caller, container_of, limit_by_user
 from faros.entrypoints.http.io import file_id_of, task_id_of
 from faros.entrypoints.http.schemas import FileInfoOut, FileUploadedOut, out, out_list
@@ -60,17 +60,6 @@ def closing_stream(chunks: AsyncIterator[bytes], headers: dict[str, str]) -> Str
     return Stream(relay, headers=headers, background=BackgroundTask(_release, relay, chunks))
 
 
-def served_type(declared: str | None) -> str:
-    """The stored type verbatim (§7.2); text without a charset is sent as UTF-8, which the
-    upload check read it as. Set as a header because Litestar's `media_type` appends a charset
-    to every `text/` type, doubling one the client declared."""
-    if not declared:
-        return "application/octet-stream"
-    if declared.lower().startswith("text/") and "charset=" not in declared.lower():
-        return f"{declared}; charset=utf-8"
-    return declared
-
-
 @post(
     "/tasks/{task_id:str}/files",
     status_code=HTTP_201_CREATED,
@@ -99,7 +88,7 @@ async def download_file(request: Request[Any, Any, Any], file_id: IntPath) -> St
     return closing_stream(
         chunks,
         {
-            "Content-Type": served_type(stored.content_type),
+            "Content-Type": served_type(stored),
             "Content-Disposition": content_disposition(stored.original_filename),
             "Content-Length": str(size),
             "X-Content-Type-Options": "nosniff",
