@@ -1,7 +1,7 @@
 """Store each user's avatar under a key of its own.
 
-Revision ID: 0003_avatar_keys
-Revises: 0002_auth_change_notifications
+Revision ID: 0004_avatar_keys
+Revises: 0003_username_case
 Create Date: 2026-12-05
 
 Avatars were stored under `avatars/user_<id>_avatar<ext>`, the same key for every upload with
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_avatar_keys"
-down_revision: str | None = "0002_auth_change_notifications"
+revision: str = "0004_avatar_keys"
+down_revision: str | None = "0003_username_case"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
