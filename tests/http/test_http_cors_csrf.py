@@ -139,41 +139,134 @@ async def test_cookie_write_from_foreign_origin_is_refused(
         assert response.json() == CSRF_REFUSED
 
 
-async def test_cookie_write_from_allowed_origin_or_referer_passes(
+async def test_cookie_write_from_allowed_origin_passes_and_referer_is_not_consulted(
     api: Any, anon: httpx.AsyncClient, kit: Any
 ) -> None:
+    """Amended D4: `Origin` and `Sec-Fetch-Site` decide; a Referer alone neither helps nor
+    harms (it used to be the fallback, and a foreign one was refused)."""
     account = await api.user()
     cookies = {"access_token": account.token}
     by_origin = await anon.post(
         "/tasks", json={"title": "ok"}, cookies=cookies, headers={"Origin": kit.allowed_origin}
     )
     assert by_origin.status_code == 201
-    by_referer = await anon.post(
-        "/tasks",
-        json={"title": "ok too"},
-        cookies=cookies,
-        headers={"Referer": f"{kit.allowed_origin}/tasks?page=2"},
-    )
-    assert by_referer.status_code == 201
     foreign_referer = await anon.post(
         "/tasks",
-        json={"title": "no"},
+        json={"title": "no browser sent this"},
         cookies=cookies,
         headers={"Referer": f"{kit.foreign_origin}/page"},
     )
-    assert foreign_referer.status_code == 403
-    assert foreign_referer.json() == CSRF_REFUSED
+    assert foreign_referer.status_code == 201, foreign_referer.text
 
 
-async def test_cookie_write_without_origin_or_referer_is_refused(
+async def test_cookie_write_without_origin_or_fetch_metadata_passes(
     api: Any, anon: httpx.AsyncClient
 ) -> None:
+    """Amended D4: no `Origin` and no `Sec-Fetch-Site` means no browser (it was a 403)."""
     account = await api.user()
     response = await anon.post(
         "/tasks", json={"title": "no origin"}, cookies={"access_token": account.token}
     )
-    assert response.status_code == 403
-    assert response.json() == CSRF_REFUSED
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("headers", "refused"),
+    [
+        ({"Sec-Fetch-Site": "cross-site"}, True),
+        ({"Sec-Fetch-Site": "same-site"}, True),
+        ({"Sec-Fetch-Site": "same-origin"}, False),
+        ({"Sec-Fetch-Site": "none"}, False),
+        ({"Sec-Fetch-Site": "cross-site", "Origin": "ALLOWED"}, False),
+        ({"Sec-Fetch-Site": "same-site", "Origin": "ALLOWED"}, False),
+        ({"Sec-Fetch-Site": "same-origin", "Origin": "FOREIGN"}, True),
+        ({"Sec-Fetch-Site": "cross-site", "Origin": "FOREIGN"}, True),
+        ({"Sec-Fetch-Site": "cross-site", "Origin": "null"}, True),
+    ],
+)
+async def test_cookie_write_is_judged_by_origin_then_fetch_metadata(
+    api: Any, anon: httpx.AsyncClient, kit: Any, headers: dict[str, str], refused: bool
+) -> None:
+    """Amended D4: a present Origin must be allowed; without one, Sec-Fetch-Site decides."""
+    names = {"ALLOWED": kit.allowed_origin, "FOREIGN": kit.foreign_origin}
+    sent = {key: names.get(value, value) for key, value in headers.items()}
+    account = await api.user()
+    response = await anon.post(
+        "/tasks", json={"title": "fetch"}, cookies={"access_token": account.token}, headers=sent
+    )
+    if refused:
+        assert (response.status_code, response.json()) == (403, CSRF_REFUSED)
+        assert (await api.get(account, "/tasks")).json()["total"] == 0
+    else:
+        assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "FOREIGN"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "FOREIGN"},
+    ],
+)
+async def test_login_and_registration_from_another_site_are_refused_without_a_cookie(
+    api: Any, anon: httpx.AsyncClient, kit: Any, headers: dict[str, str]
+) -> None:
+    """Amended D4: a foreign page cannot sign a browser into the attacker's account."""
+    sent = {
+        key: kit.foreign_origin if value == "FOREIGN" else value for key, value in headers.items()
+    }
+    account = await api.user()
+    login = await anon.post(
+        "/auth/login",
+        json={"username": account.username, "password": account.password},
+        headers=sent,
+    )
+    assert (login.status_code, login.json()) == (403, CSRF_REFUSED)
+    assert "set-cookie" not in login.headers
+    name = kit.unique("csrf")
+    register = await anon.post(
+        "/auth/register",
+        json={"username": name, "email": f"{name}@example.com", "password": kit.password},
+        headers=sent,
+    )
+    assert (register.status_code, register.json()) == (403, CSRF_REFUSED)
+    # The account was not created: registering it for real works.
+    assert (await api.register(name))["username"] == name
+
+
+@pytest.mark.parametrize("headers", [{}, {"Origin": "ALLOWED"}, {"Sec-Fetch-Site": "same-origin"}])
+async def test_login_and_registration_from_the_app_or_no_browser_pass(
+    api: Any, anon: httpx.AsyncClient, kit: Any, headers: dict[str, str]
+) -> None:
+    sent = {
+        key: kit.allowed_origin if value == "ALLOWED" else value for key, value in headers.items()
+    }
+    name = kit.unique("csrf")
+    register = await anon.post(
+        "/auth/register",
+        json={"username": name, "email": f"{name}@example.com", "password": kit.password},
+        headers=sent,
+    )
+    assert register.status_code == 201, register.text
+    login = await anon.post(
+        "/auth/login", json={"username": name, "password": kit.password}, headers=sent
+    )
+    anon.cookies.clear()
+    assert login.status_code == 200, login.text
+
+
+async def test_other_public_writes_without_a_cookie_are_not_checked(
+    anon: httpx.AsyncClient, kit: Any
+) -> None:
+    """Only login and registration are checked without the cookie (D4 names them)."""
+    response = await anon.post(
+        "/auth/password-reset/request",
+        json={"email": "nobody@example.com"},
+        headers={"Origin": kit.foreign_origin, "Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 200, response.text
 
 
 async def test_bearer_and_safe_requests_are_not_affected(
@@ -183,9 +276,16 @@ async def test_bearer_and_safe_requests_are_not_affected(
     bearer = await anon.post(
         "/tasks",
         json={"title": "bearer"},
-        headers={**account.auth, "Origin": kit.foreign_origin},
+        headers={**account.auth, "Origin": kit.foreign_origin, "Sec-Fetch-Site": "cross-site"},
     )
     assert bearer.status_code == 201
+    with_cookie_too = await anon.post(
+        "/tasks",
+        json={"title": "bearer and cookie"},
+        cookies={"access_token": account.token},
+        headers={**account.auth, "Origin": kit.foreign_origin},
+    )
+    assert with_cookie_too.status_code == 201
     read = await anon.get(
         "/tasks", cookies={"access_token": account.token}, headers={"Origin": kit.foreign_origin}
     )
@@ -196,3 +296,129 @@ async def test_bearer_and_safe_requests_are_not_affected(
     )
     assert anonymous.status_code == 401
     assert anonymous.json() == {"detail": "Not authenticated"}
+
+
+# --------------------------------------------------------------------------- duplicates (#14)
+
+PARTNER_ORIGIN = "http://127.0.0.1:5174"  # in the default allow-list
+
+
+def raw(*pairs: tuple[str, str]) -> list[tuple[str, str]]:
+    """Header lists as sent: httpx keeps repeated names when given a list of pairs."""
+    return list(pairs)
+
+
+async def test_a_refusal_never_carries_cors_headers_of_an_earlier_request(
+    api: Any, anon: httpx.AsyncClient, kit: Any
+) -> None:
+    """#14 item 9: the refusal's header list was shared and the CORS layer wrote into it."""
+    account = await api.user()
+    cookie = ("Cookie", f"access_token={account.token}")
+    first = await anon.post(
+        "/tasks",
+        json={"title": "two origins"},
+        headers=raw(("Origin", PARTNER_ORIGIN), ("Origin", kit.foreign_origin), cookie),
+    )
+    assert first.status_code in (400, 403)
+    for _ in range(3):
+        refused = await anon.post(
+            "/tasks", json={"title": "forged"}, headers=raw(("Origin", kit.foreign_origin), cookie)
+        )
+        assert (refused.status_code, refused.json()) == (403, CSRF_REFUSED)
+        assert "access-control-allow-origin" not in refused.headers
+    assert (await api.get(account, "/tasks")).json()["total"] == 0
+
+
+async def test_two_origin_headers_are_refused_whichever_comes_first(
+    api: Any, anon: httpx.AsyncClient, kit: Any
+) -> None:
+    """#14 item 10: the check read the last Origin, CORS the first."""
+    account = await api.user()
+    cookie = ("Cookie", f"access_token={account.token}")
+    for origins in (
+        (kit.foreign_origin, kit.allowed_origin),
+        (kit.allowed_origin, kit.foreign_origin),
+        (kit.allowed_origin, kit.allowed_origin),
+    ):
+        response = await anon.post(
+            "/tasks",
+            json={"title": "two origins"},
+            headers=raw(*(("Origin", origin) for origin in origins), cookie),
+        )
+        assert response.status_code == 400, (origins, response.text)
+        assert response.json() == {"detail": "Duplicate Origin header"}
+    assert (await api.get(account, "/tasks")).json()["total"] == 0
+
+
+async def test_two_authorization_headers_are_refused(
+    api: Any, anon: httpx.AsyncClient, kit: Any
+) -> None:
+    """#14 item 10: the check saw the bearer of the second header, authentication the first
+    (not a bearer) and fell back to the cookie."""
+    account = await api.user()
+    cookie = ("Cookie", f"access_token={account.token}")
+    for pair in (
+        ("Basic dXNlcjpwYXNz", "Bearer forged-value"),
+        ("Bearer forged-value", "Basic dXNlcjpwYXNz"),
+        (f"Bearer {account.token}", f"Bearer {account.token}"),
+    ):
+        response = await anon.post(
+            "/tasks",
+            json={"title": "two authorizations"},
+            headers=raw(
+                ("Origin", kit.foreign_origin), *(("Authorization", v) for v in pair), cookie
+            ),
+        )
+        assert response.status_code == 400, (pair, response.text)
+        assert response.json() == {"detail": "Duplicate Authorization header"}
+    # Reads too: which credential authenticates must never be a guess.
+    read = await anon.get(
+        "/users/me",
+        headers=raw(("Authorization", f"Bearer {account.token}"), ("Authorization", "Basic x")),
+    )
+    assert (read.status_code, read.json()) == (400, {"detail": "Duplicate Authorization header"})
+    assert (await api.get(account, "/tasks")).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "cookie_header",
+    [
+        "access_token ={token}",
+        "access_token = {token}",
+        " access_token={token}",
+        'access_token="{token}"',
+        "theme=dark; access_token ={token}",
+    ],
+)
+async def test_the_check_and_authentication_read_the_same_cookie(
+    api: Any, anon: httpx.AsyncClient, kit: Any, cookie_header: str
+) -> None:
+    """#14 item 10: `access_token =` (a space) authenticated but escaped the check."""
+    account = await api.user()
+    cookie = ("Cookie", cookie_header.format(token=account.token))
+    forged = await anon.post(
+        "/tasks", json={"title": "spaced"}, headers=raw(("Origin", kit.foreign_origin), cookie)
+    )
+    assert (forged.status_code, forged.json()) == (403, CSRF_REFUSED)
+    assert (await api.get(account, "/tasks")).json()["total"] == 0
+    # The same cookie from the app authenticates: both readers agree it is the credential.
+    allowed = await anon.post(
+        "/tasks", json={"title": "spaced"}, headers=raw(("Origin", kit.allowed_origin), cookie)
+    )
+    assert allowed.status_code == 201, allowed.text
+    assert (await api.get(account, "/tasks")).json()["total"] == 1
+
+
+async def test_a_cookie_in_a_second_cookie_header_is_seen_by_both(
+    api: Any, anon: httpx.AsyncClient, kit: Any
+) -> None:
+    """HTTP/2 proxies may split cookies over several headers; both readers take them all."""
+    account = await api.user()
+    split = (("Cookie", "theme=dark"), ("Cookie", f"access_token={account.token}"))
+    forged = await anon.post(
+        "/tasks", json={"title": "split"}, headers=raw(("Origin", kit.foreign_origin), *split)
+    )
+    assert (forged.status_code, forged.json()) == (403, CSRF_REFUSED)
+    allowed = await anon.get("/users/me", headers=raw(*split))
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["id"] == account.id

@@ -261,11 +261,14 @@ async def test_every_cookie_write_from_a_foreign_origin_is_refused(
             .replace("{username:str}", "someone")
             .replace("{tag:str}", "t")
         )
+        # Amended D4: a foreign Referer alone and a request with no Origin and no Fetch
+        # Metadata are no longer refused (no browser sends them); Sec-Fetch-Site is.
         for headers in (
             {"Origin": kit.foreign_origin},
-            {"Referer": f"{kit.foreign_origin}/page"},
             {"Origin": "null"},
-            {},
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Sec-Fetch-Site": "same-site"},
+            {"Sec-Fetch-Site": "same-origin", "Origin": kit.foreign_origin},
         ):
             anon.cookies.clear()
             anon.cookies.set("access_token", owner.token)

@@ -6,8 +6,12 @@ default. Invalid values fail start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import math
 import os
+import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,6 +165,91 @@ class _Reader:
         return tuple(item.strip().rstrip("/") for item in value.split(",") if item.strip())
 
 
+# An estimate from the key's own character frequencies: 32 random hex digits (128 real bits)
+# score about 90 at worst, while keys typed by hand with long runs score far less.
+_MIN_SECRET_BITS = 80.0
+
+
+def guessable_secret(secret: str) -> bool:
+    """Too little estimated entropy (Shannon bits of its characters), or a block repeated."""
+    counts = Counter(secret)
+    size = len(secret)
+    bits = -sum(n * math.log2(n / size) for n in counts.values())
+    return bits < _MIN_SECRET_BITS or _smallest_period(secret) <= size // 2
+
+
+def _smallest_period(text: str) -> int:
+    """Smallest p with text[i] == text[i + p] for every i (KMP failure function)."""
+    border = [0] * len(text)
+    matched = 0
+    for index in range(1, len(text)):
+        while matched and text[index] != text[matched]:
+            matched = border[matched - 1]
+        if text[index] == text[matched]:
+            matched += 1
+        border[index] = matched
+    return len(text) - (border[-1] if text else 0)
+
+
+_ORIGIN = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_origin(entry: str) -> str | None:
+    """`scheme://host[:port]` as a browser writes it in `Origin` (default port dropped), or None."""
+    found = _ORIGIN.fullmatch(entry.strip().lower())
+    if found is None:
+        return None
+    scheme, host, port = found["scheme"], found["host"], found["port"]
+    if host.startswith("["):
+        try:
+            host = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+        except ValueError:
+            return None
+    if port is None:
+        return f"{scheme}://{host}"
+    number = int(port)
+    if not 0 < number < 65536:
+        return None
+    if _DEFAULT_PORTS[scheme] == number:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{number}"
+
+
+def cors_allow_list(entries: tuple[str, ...], production: bool) -> tuple[str, ...]:
+    """FAROS_CORS_ORIGINS checked: in production only real origins; in development a warning.
+
+    The allow-list is echoed with credentials, so `*` or `null` there would let any page (or
+    any sandboxed frame) read a signed-in user's data. Development keeps `*` as "any origin,
+    never with credentials" and drops the other unusable entries.
+    """
+    allowed: list[str] = []
+    for entry in entries:
+        origin = canonical_origin(entry)
+        if origin is not None:
+            allowed.append(origin)
+            continue
+        if production:
+            raise SettingsError(
+                f"FAROS_CORS_ORIGINS: {entry!r} is not allowed in production; list each "
+                "origin as scheme://host[:port] (no '*', no 'null', no path)"
+            )
+        if entry == "*":
+            logger.warning(
+                "FAROS_CORS_ORIGINS contains '*': any origin may read responses, but never "
+                "with credentials (no cookie clients cross-origin); refused in production"
+            )
+            allowed.append(entry)
+        else:
+            logger.warning(
+                "FAROS_CORS_ORIGINS: %r is not an origin (scheme://host[:port]); ignored", entry
+            )
+    return tuple(dict.fromkeys(allowed))
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
@@ -186,6 +275,13 @@ def load_settings(
         secret = DEVELOPMENT_SECRET
     elif production and (secret == DEVELOPMENT_SECRET or len(secret) < 32):
         raise SettingsError("FAROS_SECRET_KEY must be a private value of at least 32 characters")
+    elif production and guessable_secret(secret):
+        raise SettingsError(
+            "FAROS_SECRET_KEY is too predictable (too few distinct characters or a repeated "
+            "block): use "
+            "a random value, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
 
     data_dir = Path(read.text("FAROS_DATA_DIR") or ".faros")
     upload_dir = read.text("FAROS_UPLOAD_DIR")
@@ -215,7 +311,9 @@ def load_settings(
             "FAROS_COOKIE_SAMESITE", ("lax", "strict", "none"), "none" if production else "lax"
         ),
         cookie_domain=read.text("FAROS_COOKIE_DOMAIN"),
-        cors_origins=read.items("FAROS_CORS_ORIGINS", DEFAULT_CORS_ORIGINS),
+        cors_origins=cors_allow_list(
+            read.items("FAROS_CORS_ORIGINS", DEFAULT_CORS_ORIGINS), production
+        ),
         frontend_url=(read.text("FAROS_FRONTEND_URL") or "http://localhost:5173").rstrip("/"),
         rate_limits=read.flag("FAROS_RATE_LIMITS", True),
         trusted_proxies=read.items("FAROS_TRUSTED_PROXIES", ()),

@@ -13,8 +13,8 @@ from faros.entrypoints.http.errors import exception_handlers
 from faros.entrypoints.http.security import (
     DEFAULT_CORS_ORIGINS,
     cors_config,
-    csrf_middleware,
     parse_origins,
+    request_guard,
 )
 
 ALLOWED = "http://localhost:5173"
@@ -53,7 +53,7 @@ def client() -> Iterator[TestClient[Litestar]]:
     app = Litestar(
         route_handlers=[write, replace, change, remove, read],
         cors_config=cors_config(origins),
-        middleware=[csrf_middleware(origins, cookie_name="access_token")],
+        middleware=[request_guard(origins, cookie_name="access_token")],
         exception_handlers=exception_handlers(),
         logging_config=None,
     )
@@ -91,37 +91,59 @@ def test_cookie_write_from_a_foreign_origin_is_refused(
     assert response.headers["content-type"] == "application/json"
 
 
-def test_cookie_write_without_origin_or_referer_is_refused(
+def test_cookie_write_without_origin_or_fetch_metadata_passes(
     cookie_client: TestClient[Litestar],
 ) -> None:
+    """Amended D4 (it was a 403): no Origin and no Sec-Fetch-Site means no browser."""
     response = cookie_client.post("/write")
-    assert (response.status_code, response.json()) == (403, REFUSED)
+    assert (response.status_code, response.json()) == (200, {"ok": True})
 
 
 def test_null_origin_is_refused(cookie_client: TestClient[Litestar]) -> None:
     assert cookie_client.post("/write", headers={"Origin": "null"}).status_code == 403
 
 
-def test_referer_is_the_fallback_when_origin_is_absent(
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "Cross-Site"])
+def test_cross_site_fetch_metadata_without_origin_is_refused(
+    cookie_client: TestClient[Litestar], site: str
+) -> None:
+    response = cookie_client.post("/write", headers={"Sec-Fetch-Site": site})
+    assert (response.status_code, response.json()) == (403, REFUSED)
+
+
+@pytest.mark.parametrize("site", ["same-origin", "none"])
+def test_same_origin_fetch_metadata_without_origin_passes(
+    cookie_client: TestClient[Litestar], site: str
+) -> None:
+    assert cookie_client.post("/write", headers={"Sec-Fetch-Site": site}).status_code == 200
+
+
+def test_an_allowed_origin_passes_whatever_fetch_metadata_says(
     cookie_client: TestClient[Litestar],
 ) -> None:
-    allowed = cookie_client.post("/write", headers={"Referer": f"{ALLOWED}/tasks?page=2"})
-    assert allowed.status_code == 200
-    with_default_port = cookie_client.post(
-        "/write", headers={"Referer": "https://faros.example:443/x"}
-    )
-    assert with_default_port.status_code == 200
-    foreign = cookie_client.post("/write", headers={"Referer": f"{FOREIGN}/attack"})
-    assert (foreign.status_code, foreign.json()) == (403, REFUSED)
-    other_port = cookie_client.post("/write", headers={"Referer": "http://localhost:5174/"})
-    assert other_port.status_code == 403
-
-
-def test_origin_wins_over_referer(cookie_client: TestClient[Litestar]) -> None:
     response = cookie_client.post(
+        "/write", headers={"Origin": ALLOWED, "Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 200
+
+
+def test_a_foreign_origin_is_refused_whatever_fetch_metadata_says(
+    cookie_client: TestClient[Litestar],
+) -> None:
+    response = cookie_client.post(
+        "/write", headers={"Origin": FOREIGN, "Sec-Fetch-Site": "same-origin"}
+    )
+    assert (response.status_code, response.json()) == (403, REFUSED)
+
+
+def test_referer_is_not_consulted(cookie_client: TestClient[Litestar]) -> None:
+    """Amended D4: the Referer fallback is gone (Origin and Fetch Metadata decide)."""
+    foreign = cookie_client.post("/write", headers={"Referer": f"{FOREIGN}/attack"})
+    assert foreign.status_code == 200
+    refused = cookie_client.post(
         "/write", headers={"Origin": FOREIGN, "Referer": f"{ALLOWED}/tasks"}
     )
-    assert response.status_code == 403
+    assert (refused.status_code, refused.json()) == (403, REFUSED)
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer"])
@@ -198,6 +220,33 @@ def test_simple_response_echoes_only_allowed_origins(client: TestClient[Litestar
     assert allowed.headers["vary"] == "Origin"
     foreign = client.get("/read", headers={"Origin": FOREIGN})
     assert "access-control-allow-origin" not in foreign.headers
+
+
+def test_a_wildcard_allows_any_origin_but_never_with_credentials() -> None:
+    """#14 item 5, development: `*` used to echo any origin with credentials on cookie
+    requests; now it means "any origin may read, without credentials"."""
+    app = Litestar(
+        route_handlers=[write, read],
+        cors_config=cors_config(("*", ALLOWED)),
+        middleware=[request_guard(("*", ALLOWED), cookie_name="access_token")],
+        exception_handlers=exception_handlers(),
+        logging_config=None,
+    )
+    with TestClient(app) as wildcard:
+        plain = wildcard.get("/read", headers={"Origin": FOREIGN})
+        assert plain.headers["access-control-allow-origin"] == "*"
+        assert "access-control-allow-credentials" not in plain.headers
+        wildcard.cookies.set("access_token", "jwt-value")
+        with_cookie = wildcard.get("/read", headers={"Origin": FOREIGN})
+        assert with_cookie.headers.get("access-control-allow-credentials") != "true"
+        preflight = wildcard.options(
+            "/write", headers={"Origin": FOREIGN, "Access-Control-Request-Method": "POST"}
+        )
+        assert "access-control-allow-credentials" not in preflight.headers
+        # `*` is never an origin of the cross-site check: cookie writes stay refused.
+        forged = wildcard.post("/write", headers={"Origin": FOREIGN})
+        assert (forged.status_code, forged.json()) == (403, REFUSED)
+        assert wildcard.post("/write", headers={"Origin": ALLOWED}).status_code == 200
 
 
 def test_parse_origins() -> None:

@@ -36,8 +36,8 @@ from faros.entrypoints.http.outages import outage_handlers
 from faros.entrypoints.http.request_log import install_request_log
 from faros.entrypoints.http.security import (
     cors_config,
-    csrf_middleware,
     install_preflight_status,
+    request_guard,
 )
 from faros.entrypoints.http.validation import ValidationPlugin
 from faros.entrypoints.settings import Settings, load_settings
@@ -93,7 +93,7 @@ def create_app(
         lifespan=[lifespan],
         exception_handlers={**exception_handlers(), **outage_handlers()},
         cors_config=cors_config(settings.cors_origins),
-        middleware=[csrf_middleware(settings.cors_origins, settings.cookie_name)],
+        middleware=[request_guard(settings.cors_origins, settings.cookie_name)],
         plugins=[ValidationPlugin(auth_guard=authenticated)],
         # Logging is configured once by the CLI; Litestar must not replace the root handler.
         logging_config=None,

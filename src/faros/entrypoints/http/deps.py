@@ -11,10 +11,11 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from faros.domain.errors import AuthenticationFailed
+from faros.domain.errors import AuthenticationFailed, Invalid
 from faros.domain.users import User
 from faros.entrypoints.bootstrap import Container
 from faros.entrypoints.http.errors import RateLimitExceeded, ratelimit_policy
+from faros.entrypoints.http.security import Presented, presented_in, read_presented
 from faros.ports.rate_limiter import RateLimit
 
 logger = logging.getLogger("faros.http")
@@ -27,25 +28,20 @@ def container_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Container:
     return found
 
 
-def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    """The credential of an `Authorization: Bearer <token>` header (scheme case-insensitive)."""
-    header = connection.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, credential = header.partition(" ")
-    credential = credential.strip()
-    if scheme.lower() != "bearer" or not credential:
-        return None
-    return credential
+def presented(connection: ASGIConnection[Any, Any, Any, Any]) -> Presented:
+    """The credentials `RequestGuard` read and judged; read here only outside its reach."""
+    found = presented_in(connection.scope)
+    if found is None:
+        name = container_of(connection).settings.cookie_name.encode("latin-1")
+        found = read_presented(connection.scope["headers"], name)
+        if found.duplicate is not None:
+            raise Invalid(f"Duplicate {found.duplicate} header")
+    return found
 
 
 def presented_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """Bearer first; the cookie only when there is no usable Authorization header (§1.3)."""
-    token = bearer_token(connection)
-    if token is not None:
-        return token
-    name = container_of(connection).settings.cookie_name
-    return connection.cookies.get(name) or None
+    return presented(connection).token
 
 
 async def authenticated(

@@ -146,7 +146,8 @@ UNAUTHENTICATED: Final = Reply(
     headers=_BEARER_CHALLENGE,
 )
 CSRF_REFUSED: Final = Reply(
-    "Cookie-authenticated write from an origin outside the CORS allow-list (D4)"
+    "Cross-site write refused: cookie-authenticated (or login, registration) from an origin"
+    " outside the CORS allow-list, or `Sec-Fetch-Site` cross-site without an allowed origin (D4)"
 )
 INVALID: Final = Reply(
     "Validation error (D7a: `detail` is one sentence, `errors` the list)", VALIDATION

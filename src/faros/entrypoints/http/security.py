@@ -1,4 +1,4 @@
-"""Browser-facing protections: CORS (§1.11, D5) and the cookie CSRF check (D4).
+"""Browser-facing protections: CORS (§1.11, D5), the cross-site check (D4), header parsing.
 
 CORS uses Litestar's own middleware, configured by `cors_config(origins)`. Litestar wraps its
 exception middleware with it, so error responses (500s included) carry the CORS headers.
@@ -7,48 +7,54 @@ Litestar answers a preflight with 204 and refuses one with `Disallowed CORS Orig
 `Disallowed CORS origin` (§1.11). Non-preflight responses also carry
 `Access-Control-Allow-Methods/-Headers`, which browsers ignore.
 
-CSRF: the auth cookie is `SameSite=None` in production, so a third-party page can make the
-browser send it. `CsrfMiddleware` refuses an unsafe request that authenticates by cookie
-(no usable `Authorization: Bearer` header) unless its `Origin` — or, when the browser sent no
-`Origin`, its `Referer` — is in the CORS allow-list. Bearer requests cannot be forged by a
-page (it cannot read the token), and requests with neither credential fall through to the
-401 of the auth guard. Install it as app middleware (`middleware=[csrf_middleware(...)]`):
-it then runs after routing (unknown paths still 404) and before guards and body parsing.
+`RequestGuard` reads the credentials and the browser's provenance headers once per request
+(`Presented`) and leaves them in the scope, so the authentication guard uses exactly what the
+cross-site check judged. A second `Origin` or `Authorization` header makes the request
+ambiguous (which one would each reader take?): 400 `{"detail":"Duplicate Origin header"}`.
+
+Cross-site check (D4 as amended, after Go's `net/http.CrossOriginProtection`): the auth cookie
+is `SameSite=None` in production, so a third-party page can make the browser send it. An
+unsafe request that authenticates by cookie (no usable `Authorization: Bearer`) — and any
+unsafe request to login or registration — is refused 403 when its `Origin` is present and not
+in the allow-list, or, without `Origin`, when `Sec-Fetch-Site` says `cross-site` or
+`same-site`. A request with neither header was not sent by a browser and passes. Bearer
+requests cannot be forged by a page (it cannot read the token).
+
+Install it as app middleware (`middleware=[request_guard(...)]`): it then runs after routing
+(unknown paths still 404) and before guards and body parsing. Refusals are raised as domain
+errors, so each is a fresh response built by the exception handlers.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlsplit
 
 from litestar.config.cors import CORSConfig
 from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.routes import HTTPRoute
 
+from faros.domain.errors import Forbidden, Invalid
+
 if TYPE_CHECKING:
     from litestar import Litestar
-
-if TYPE_CHECKING:
-    from litestar.types import (
-        ASGIApp,
-        HTTPResponseBodyEvent,
-        HTTPResponseStartEvent,
-        Receive,
-        Scope,
-        Send,
-    )
+    from litestar.types import ASGIApp, Receive, Scope, Send
 
 __all__ = [
+    "ALWAYS_CHECK_ORIGIN",
     "CSRF_REFUSED",
     "DEFAULT_CORS_ORIGINS",
-    "CsrfMiddleware",
+    "Presented",
+    "RequestGuard",
     "cors_config",
-    "csrf_middleware",
     "install_preflight_status",
     "parse_origins",
+    "presented_in",
+    "read_presented",
+    "request_guard",
 ]
 
 DEFAULT_CORS_ORIGINS: Final = (
@@ -58,14 +64,13 @@ DEFAULT_CORS_ORIGINS: Final = (
     "http://127.0.0.1:5174",
 )
 CSRF_REFUSED: Final = "Cross-site request refused"
+# Route `opt` key: check the origin even without the auth cookie (login and registration,
+# so a foreign page cannot sign a browser into the attacker's account).
+ALWAYS_CHECK_ORIGIN: Final = "faros_always_check_origin"
 
 _UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
-_REFUSAL_BODY: Final = b'{"detail":"Cross-site request refused"}'
-_REFUSAL_HEADERS: Final = [
-    (b"content-type", b"application/json"),
-    (b"content-length", str(len(_REFUSAL_BODY)).encode()),
-]
+_CROSS_SITE: Final = frozenset({b"cross-site", b"same-site"})
+_STATE_KEY: Final = "faros.presented"
 
 
 def parse_origins(setting: str | None) -> tuple[str, ...]:
@@ -76,109 +81,157 @@ def parse_origins(setting: str | None) -> tuple[str, ...]:
 
 
 def cors_config(origins: Iterable[str]) -> CORSConfig:
-    """Exact-match origins, echoed with credentials; all methods; any request header."""
+    """Exact-match origins, echoed with credentials; all methods; any request header.
+
+    `*` (development only: the settings refuse it in production) means any origin without
+    credentials: Litestar would otherwise echo every origin of a cookie request together
+    with `Access-Control-Allow-Credentials: true`.
+    """
+    allowed = list(origins)
+    wildcard = "*" in allowed
     return CORSConfig(
-        allow_origins=list(origins),
+        allow_origins=["*"] if wildcard else allowed,
         allow_methods=["*"],
         allow_headers=["*"],
-        allow_credentials=True,
+        allow_credentials=not wildcard,
         expose_headers=[],
         max_age=600,
     )
 
 
-def _origin_of(url: str) -> str | None:
-    """`scheme://host[:port]` of a Referer, as a browser would write it in `Origin`."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = parts.hostname
-    if not scheme or not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or _DEFAULT_PORTS.get(scheme) == port:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """What a request presents, read once from its raw headers.
+
+    `bearer` is the credential of a usable `Authorization: Bearer` header; `cookie` the auth
+    cookie's value, read only when there is no bearer (§1.3: bearer first). `origin` is the
+    lone `Origin` header, stripped and lower-cased; `cross_site` says whether a
+    `Sec-Fetch-Site` header named another site. `duplicate` names a header sent twice.
+    """
+
+    bearer: str | None
+    cookie: str | None
+    origin: bytes | None
+    cross_site: bool
+    duplicate: str | None
+
+    @property
+    def token(self) -> str | None:
+        return self.bearer if self.bearer is not None else self.cookie
 
 
-def _has_bearer(value: bytes) -> bool:
+def read_presented(headers: Iterable[tuple[bytes, bytes]], cookie_name: bytes) -> Presented:
+    """One pass over the ASGI header list (names are lower-case, as ASGI servers send them)."""
+    authorization: bytes | None = None
+    origin: bytes | None = None
+    cookies: list[bytes] = []
+    cross_site = False
+    duplicate: str | None = None
+    for key, value in headers:
+        if key == b"authorization":
+            if authorization is not None:
+                duplicate = "Authorization"
+            authorization = value
+        elif key == b"cookie":
+            cookies.append(value)
+        elif key == b"origin":
+            if origin is not None:
+                duplicate = "Origin"
+            origin = value
+        elif key == b"sec-fetch-site" and value.strip().lower() in _CROSS_SITE:
+            # Duplicates are not refused: any cross-site claim counts.
+            cross_site = True
+    bearer = _bearer(authorization) if authorization is not None else None
+    cookie = _cookie(cookies, cookie_name) if bearer is None and cookies else None
+    return Presented(
+        bearer=bearer,
+        cookie=cookie,
+        origin=origin.strip().lower() if origin is not None else None,
+        cross_site=cross_site,
+        duplicate=duplicate,
+    )
+
+
+def presented_in(scope: Scope) -> Presented | None:
+    """What `RequestGuard` read for this request (None outside its reach)."""
+    found: Presented | None = scope.get("state", {}).get(_STATE_KEY)
+    return found
+
+
+def _bearer(value: bytes) -> str | None:
     scheme, _, credential = value.partition(b" ")
-    return scheme.lower() == b"bearer" and bool(credential.strip())
+    credential = credential.strip()
+    if scheme.lower() != b"bearer" or not credential:
+        return None
+    return credential.decode("latin-1")
 
 
-def _has_cookie(header: bytes, name: bytes) -> bool:
-    for part in header.split(b";"):
-        key, sep, value = part.strip().partition(b"=")
-        if sep and key == name and value.strip().strip(b'"'):
-            return True
-    return False
+def _cookie(headers: list[bytes], name: bytes) -> str | None:
+    """The first non-empty value of the cookie `name` across every Cookie header.
+
+    Names are compared after trimming (`access_token =x` is the cookie, as browsers and
+    Litestar's parser read it) and one pair of double quotes is dropped. A browser may send
+    the name twice (cookies of different paths); it lists the most specific first.
+    """
+    for header in headers:
+        for part in header.split(b";"):
+            key, sep, value = part.partition(b"=")
+            if sep and key.strip() == name:
+                value = value.strip()
+                if len(value) >= 2 and value[0] == value[-1] == 0x22:
+                    value = value[1:-1]
+                if value:
+                    return value.decode("latin-1")
+    return None
 
 
-class CsrfMiddleware:
-    """Pure ASGI; safe methods and non-cookie requests pass with one scan of the headers."""
+class RequestGuard:
+    """Pure ASGI: reads `Presented`, refuses duplicates and cross-site writes (D4)."""
 
     def __init__(
         self, app: ASGIApp, *, allowed_origins: Iterable[str], cookie_name: str = "access_token"
     ) -> None:
         self.app = app
-        self.allowed = frozenset(o.strip().rstrip("/").lower() for o in allowed_origins)
+        # `*` is never a match: it opens reading (CORS), never cookie writes.
+        self.allowed = frozenset(
+            o.strip().rstrip("/").lower().encode("latin-1") for o in allowed_origins if o != "*"
+        )
         self.cookie_name = cookie_name.encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["method"] not in _UNSAFE_METHODS:
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        cookies: list[bytes] = []
-        origin: bytes | None = None
-        referer: bytes | None = None
-        for key, value in scope["headers"]:
-            if key == b"authorization":
-                if _has_bearer(value):
-                    await self.app(scope, receive, send)
-                    return
-            elif key == b"cookie":
-                cookies.append(value)
-            elif key == b"origin":
-                origin = value
-            elif key == b"referer":
-                referer = value
-        if not any(_has_cookie(c, self.cookie_name) for c in cookies) or self._same_site(
-            origin, referer
+        presented = read_presented(scope["headers"], self.cookie_name)
+        scope.setdefault("state", {})[_STATE_KEY] = presented
+        if presented.duplicate is not None:
+            raise Invalid(f"Duplicate {presented.duplicate} header")
+        if (
+            scope["method"] in _UNSAFE_METHODS
+            and presented.bearer is None
+            and (presented.cookie is not None or _always_checked(scope))
+            and self._cross_site(presented)
         ):
-            await self.app(scope, receive, send)
-            return
-        start: HTTPResponseStartEvent = {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": _REFUSAL_HEADERS,
-        }
-        body: HTTPResponseBodyEvent = {
-            "type": "http.response.body",
-            "body": _REFUSAL_BODY,
-            "more_body": False,
-        }
-        await send(start)
-        await send(body)
+            raise Forbidden(CSRF_REFUSED)
+        await self.app(scope, receive, send)
 
-    def _same_site(self, origin: bytes | None, referer: bytes | None) -> bool:
-        if origin is not None:
-            return origin.decode("latin-1").strip().lower() in self.allowed
-        if referer is not None:
-            source = _origin_of(referer.decode("latin-1").strip())
-            return source is not None and source in self.allowed
-        return False
+    def _cross_site(self, presented: Presented) -> bool:
+        if presented.origin is not None:
+            return presented.origin not in self.allowed
+        return presented.cross_site
 
 
-def csrf_middleware(
+def _always_checked(scope: Scope) -> bool:
+    # App middleware runs after routing, so the handler is known.
+    return bool(scope["route_handler"].opt.get(ALWAYS_CHECK_ORIGIN))
+
+
+def request_guard(
     allowed_origins: Iterable[str], cookie_name: str = "access_token"
 ) -> DefineMiddleware:
-    """`Litestar(middleware=[csrf_middleware(origins, settings.cookie_name)])`."""
+    """`Litestar(middleware=[request_guard(origins, settings.cookie_name)])`."""
     return DefineMiddleware(
-        CsrfMiddleware, allowed_origins=tuple(allowed_origins), cookie_name=cookie_name
+        RequestGuard, allowed_origins=tuple(allowed_origins), cookie_name=cookie_name
     )
 
 

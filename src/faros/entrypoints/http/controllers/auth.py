@@ -27,6 +27,7 @@ from faros.entrypoints.http.schemas import (
     UserCreatedOut,
     out,
 )
+from faros.entrypoints.http.security import ALWAYS_CHECK_ORIGIN
 from faros.ports.rate_limiter import RateLimit
 
 REGISTER_LIMIT = RateLimit(10, 3600)
@@ -36,7 +37,12 @@ RESET_VERIFY_LIMIT = RateLimit(5, 60)
 RESET_SENT = "If email exists, password reset sent"
 
 
-@post("/register", status_code=HTTP_201_CREATED, body=RegisterIn)
+@post(
+    "/register",
+    status_code=HTTP_201_CREATED,
+    body=RegisterIn,
+    opt={ALWAYS_CHECK_ORIGIN: True},
+)
 async def register(request: Request[Any, Any, Any]) -> UserCreatedOut:
     data = await read_body(request, RegisterIn)
     await limit_by_ip(request, REGISTER_LIMIT, "register")
@@ -47,7 +53,7 @@ async def register(request: Request[Any, Any, Any]) -> UserCreatedOut:
     return out(user, UserCreatedOut)
 
 
-@post("/login", status_code=HTTP_200_OK, body=LoginIn)
+@post("/login", status_code=HTTP_200_OK, body=LoginIn, opt={ALWAYS_CHECK_ORIGIN: True})
 async def login(request: Request[Any, Any, Any]) -> Response[TokenOut]:
     data = await read_body(request, LoginIn)
     await limit_by_ip(request, LOGIN_LIMIT, "login")
