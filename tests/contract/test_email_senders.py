@@ -136,6 +136,23 @@ async def test_delivers_sender_recipient_subject_and_both_bodies(
     assert "<script>" not in got.html
 
 
+async def test_a_subject_with_line_breaks_is_sent_on_one_line(
+    sender: EmailSender, inbox: Inbox
+) -> None:
+    """A message queued before titles refused control characters (#14 item 12) still goes out,
+    its subject on one line and no header injected from it."""
+    to = fresh_recipient()
+    message = EmailMessage(to, "Task Shared: T\r\nBcc: x@evil.example\x07", "text", "<p>html</p>")
+
+    await sender.send(message)
+
+    [got] = await inbox.messages_to(to)
+    assert got.subject == "Task Shared: T Bcc: x@evil.example "
+    assert got.to == [to]
+    if got.mime is not None:
+        assert got.mime["Bcc"] is None
+
+
 # Resend takes JSON and builds the MIME itself, so only the adapters that send ours are checked.
 MIME_ADAPTERS = ["outbox-dir", pytest.param("smtp", marks=pytest.mark.smtp), "ses"]
 

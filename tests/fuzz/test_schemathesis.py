@@ -58,6 +58,11 @@ DOMAIN_400 = (
     "PATCH /tasks/bulk",
 )
 _ACCEPTED = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
+# The tags route's body is documented as a bare `list[str]` (Litestar deep-copies a route's
+# options, and the msgspec metadata of `schemas.Tags` cannot be copied), so its item rules
+# (length, no control characters) are not in the document yet: a 422 there is the server's
+# rule, not a defect. Issue #16 (named request bodies) removes this exception.
+_UNDOCUMENTED_ITEM_RULES = ("POST /tasks/{task_id}/tags",)
 
 
 def _config() -> SchemathesisConfig:
@@ -87,6 +92,15 @@ def _config() -> SchemathesisConfig:
                     "checks": {"positive_data_acceptance": {"expected-statuses": _ACCEPTED}},
                 }
                 for name in DOMAIN_400
+            ]
+            + [
+                {
+                    "include-name": name,
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "422"]}
+                    },
+                }
+                for name in _UNDOCUMENTED_ITEM_RULES
             ],
         }
     )

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
+from faros.domain.text import one_line
+
 
 @dataclass(slots=True, frozen=True)
 class EmailMessage:
@@ -49,7 +51,7 @@ def task_shared(
         link,
         "Open FAROS",
     )
-    return EmailMessage(to, f"Task Shared: {task_title}", text, html)
+    return EmailMessage(to, one_line(f"Task Shared: {task_title}"), text, html)
 
 
 def comment_added(
@@ -67,7 +69,7 @@ def comment_added(
         link,
         "Open FAROS",
     )
-    return EmailMessage(to, f"New Comment: {task_title}", text, html)
+    return EmailMessage(to, one_line(f"New Comment: {task_title}"), text, html)
 
 
 def task_completed(to: str, actor: str, task_title: str, frontend_url: str) -> EmailMessage:
@@ -81,7 +83,7 @@ def task_completed(to: str, actor: str, task_title: str, frontend_url: str) -> E
         link,
         "Open FAROS",
     )
-    return EmailMessage(to, f"Task Completed: {task_title}", text, html)
+    return EmailMessage(to, one_line(f"Task Completed: {task_title}"), text, html)
 
 
 def task_due_soon(to: str, task_title: str, due: str, frontend_url: str) -> EmailMessage:
@@ -92,7 +94,7 @@ def task_due_soon(to: str, task_title: str, due: str, frontend_url: str) -> Emai
         link,
         "Open FAROS",
     )
-    return EmailMessage(to, f"Task Due Soon: {task_title}", text, html)
+    return EmailMessage(to, one_line(f"Task Due Soon: {task_title}"), text, html)
 
 
 def verification(to: str, username: str, token: str, frontend_url: str) -> EmailMessage:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
 from faros.domain.comments import Comment
+from faros.domain.errors import FieldInvalid
+from faros.domain.text import require_clean_text
 
 Priority = Literal["low", "medium", "high"]
 SortField = Literal["id", "title", "priority", "completed", "created_at", "due_date"]
@@ -14,6 +17,9 @@ SortOrder = Literal["asc", "desc"]
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 1000
+# A task's tags are short labels that clients show and edit as one list: with thousands, their
+# edit form (which sends them all back) could no longer save.
+MAX_TAGS = 100
 # The order in which activity entries list changed keys (API.md §4), not the request's order.
 UPDATABLE_FIELDS: tuple[str, ...] = (
     "title",
@@ -118,6 +124,38 @@ def merge_tags(existing: list[str], added: list[str]) -> list[str]:
         if tag not in merged:
             merged.append(tag)
     return merged
+
+
+def check_text_fields(values: Mapping[str, Any], at: tuple[str | int, ...]) -> None:
+    """Refuse control characters in the title, description and tags of `values` (a new task's
+    fields or a change), naming the offending field under `at` (e.g. `("body",)`)."""
+    title = values.get("title")
+    if isinstance(title, str):
+        require_clean_text((*at, "title"), title)
+    description = values.get("description")
+    if isinstance(description, str):
+        require_clean_text((*at, "description"), description, multiline=True)
+    tags = values.get("tags")
+    if isinstance(tags, list):
+        check_tag_texts(tags, (*at, "tags"))
+
+
+def check_tag_texts(tags: list[str], at: tuple[str | int, ...]) -> None:
+    for index, tag in enumerate(tags):
+        require_clean_text((*at, index), tag)
+
+
+def check_tag_count(old: list[str], new: list[str], loc: tuple[str | int, ...], sent: Any) -> None:
+    """Refuse a change that leaves a task with more than `MAX_TAGS` tags.
+
+    Only growth is refused: a task holding more from before the cap may still lose tags.
+    """
+    if len(new) > MAX_TAGS and len(new) > len(old):
+        raise FieldInvalid(
+            loc,
+            f"A task can have at most {MAX_TAGS} tags; this change would give it {len(new)}",
+            sent,
+        )
 
 
 def parse_tag_filter(raw: str | None) -> list[str]:

@@ -6,10 +6,17 @@ from datetime import date, timedelta
 
 import pytest
 
-from faros.domain.errors import Invalid, NotFound, TagNotFound, TaskAccessDenied, TaskNotFound
+from faros.domain.errors import (
+    FieldInvalid,
+    Invalid,
+    NotFound,
+    TagNotFound,
+    TaskAccessDenied,
+    TaskNotFound,
+)
 from faros.domain.files import NewStoredFile
 from faros.domain.sharing import SharePermission
-from faros.domain.tasks import TaskChanges, TaskQuery
+from faros.domain.tasks import MAX_TAGS, TaskChanges, TaskQuery
 
 from .conftest import World
 
@@ -216,6 +223,41 @@ async def test_tags_are_merged_and_removed_with_an_activity_entry(world: World) 
     await world.tasks.add_tags(owner, task.id, ["b"])  # nothing new: no entry
     updates = [e.details for e in await world.timeline(task.id) if e.action == "updated"]
     assert [(d or {})["changed_fields"] for d in updates] == [["tags"], ["tags"]]
+
+
+async def test_no_path_grows_a_task_past_the_tag_cap(world: World) -> None:
+    owner = await world.user()
+    task = await world.task(owner, tags=[f"t{i}" for i in range(MAX_TAGS - 1)])
+    assert len((await world.tasks.add_tags(owner, task.id, ["last", "t0"])).tags) == MAX_TAGS
+    with pytest.raises(FieldInvalid) as refused:
+        await world.tasks.add_tags(owner, task.id, ["one-too-many"])
+    assert refused.value.loc == ("body",)
+    more = TaskChanges({"tags": [f"n{i}" for i in range(MAX_TAGS + 1)]})
+    with pytest.raises(FieldInvalid):
+        await world.tasks.update(owner, task.id, more)
+    with pytest.raises(FieldInvalid):
+        await world.tasks.bulk_update(owner, [task.id], more)
+    assert len((await world.tasks.get(owner, task.id)).tags) == MAX_TAGS
+    # A task holding more than the cap from before it may still lose tags.
+    fewer = TaskChanges({"tags": ["kept"]})
+    assert (await world.tasks.update(owner, task.id, fewer)).tags == ["kept"]
+
+
+@pytest.mark.parametrize("title", ["T\r\nBcc: x@evil", "bell\x07", "esc\x1b[0m"])
+async def test_one_line_text_refuses_control_characters(world: World, title: str) -> None:
+    owner = await world.user()
+    task = await world.task(owner)
+    with pytest.raises(FieldInvalid):
+        await world.tasks.create(
+            owner, title=title, description=None, priority="low", due_date=None, tags=[],
+            completed=False,
+        )  # fmt: skip
+    with pytest.raises(FieldInvalid):
+        await world.tasks.update(owner, task.id, TaskChanges({"title": title}))
+    with pytest.raises(FieldInvalid):
+        await world.tasks.add_tags(owner, task.id, [title])
+    with pytest.raises(FieldInvalid):
+        await world.comments.add(owner, task.id, "fine\n" + title.replace("\r\n", "\r"))
 
 
 async def test_tag_changes_need_edit_access(world: World) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from faros.domain.emails import EmailMessage
+from faros.domain.text import one_line
 
 # Used for the Message-ID when the sender has no usable domain (``faros@localhost`` has one).
 _FALLBACK_DOMAIN = "faros.invalid"
@@ -16,12 +17,14 @@ _FALLBACK_DOMAIN = "faros.invalid"
 def build_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage:
     """Return a multipart/alternative message: plain text first, HTML last (the preferred one).
 
-    Raises ``ValueError`` for header values that could inject headers (CR or LF in them).
+    The subject is made one line here too, not only where it is composed: a message queued
+    before titles refused line breaks must still be sendable, and a header can never be
+    injected through it. Raises ``ValueError`` for other header values with CR or LF in them.
     """
     mime = email.message.EmailMessage(policy=email.policy.SMTP)
     mime["From"] = sender
     mime["To"] = message.to
-    mime["Subject"] = message.subject
+    mime["Subject"] = one_line(message.subject)
     mime["Date"] = format_datetime(datetime.now(UTC))
     # make_msgid() without a domain asks DNS for this host's FQDN, which can stall for seconds.
     mime["Message-ID"] = make_msgid(domain=_domain_of(sender))

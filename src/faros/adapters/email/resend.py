@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from faros.domain.emails import EmailMessage
+from faros.domain.text import one_line
 from faros.ports.email_sender import EmailDeliveryError
 
 _DETAIL_LIMIT = 200
@@ -31,7 +32,7 @@ class ResendEmailSender:
         payload = {
             "from": self._sender,
             "to": [message.to],
-            "subject": message.subject,
+            "subject": one_line(message.subject),
             "text": message.text,
             "html": message.html,
         }

@@ -8,10 +8,12 @@ from faros.domain.errors import Forbidden, NotFound, TaskNotFound
 from faros.domain.permissions import AccessLevel, may_delete_comment, may_edit_comment
 from faros.domain.services.common import TaskScopedService, invalidate_stats, load_task, notify
 from faros.domain.tasks import Task
+from faros.domain.text import require_clean_text
 from faros.domain.users import User
 from faros.ports.unit_of_work import UnitOfWork
 
 COMMENT_NOT_FOUND = "Comment not found"
+CONTENT_AT = ("body", "content")
 
 
 def _not_authorized(caller: User, comment_id: int) -> Forbidden:
@@ -20,6 +22,7 @@ def _not_authorized(caller: User, comment_id: int) -> Forbidden:
 
 class CommentService(TaskScopedService):
     async def add(self, caller: User, task_id: int, content: str) -> Comment:
+        require_clean_text(CONTENT_AT, content, multiline=True)
         now = self._clock.now()
         async with self._uow() as uow:
             # Locked: a delete of the task running meanwhile either finishes first (404 here)
@@ -70,6 +73,7 @@ class CommentService(TaskScopedService):
         return comment, task, level
 
     async def edit(self, caller: User, comment_id: int, content: str) -> Comment:
+        require_clean_text(CONTENT_AT, content, multiline=True)
         now = self._clock.now()
         async with self._uow() as uow:
             comment, task, _ = await self._load_locked(uow, caller, comment_id)

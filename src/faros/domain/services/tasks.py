@@ -27,6 +27,9 @@ from faros.domain.tasks import (
     TaskStats,
     TaskView,
     apply_changes,
+    check_tag_count,
+    check_tag_texts,
+    check_text_fields,
     merge_tags,
     paginate,
     task_view,
@@ -36,6 +39,10 @@ from faros.ports.task_repository import SharedTaskView
 from faros.ports.unit_of_work import UnitOfWork
 
 NO_FIELDS = "No fields provided for update"
+Loc = tuple[str | int, ...]
+# Where the wire carries what each use case receives (a 422 names the field there).
+BODY: Loc = ("body",)
+UPDATES: Loc = ("body", "updates")
 
 
 class TaskService(TaskScopedService):
@@ -50,6 +57,8 @@ class TaskService(TaskScopedService):
         tags: list[str],
         completed: bool,
     ) -> TaskView:
+        check_text_fields({"title": title, "description": description, "tags": tags}, BODY)
+        check_tag_count([], tags, ("body", "tags"), tags)
         now = self._clock.now()
         draft = NewTask(title, description, completed, priority, due_date, tags, caller.id, now)
         async with self._uow() as uow:
@@ -74,11 +83,12 @@ class TaskService(TaskScopedService):
             return await uow.tasks.shared_with(caller.id)
 
     async def update(self, caller: User, task_id: int, changes: TaskChanges) -> TaskView:
+        check_text_fields(changes.values, BODY)
         async with self._uow() as uow:
             task, _ = await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
             if changes.is_empty():
                 raise Invalid(NO_FIELDS)
-            updated = await self._apply(uow, caller, task, changes)
+            updated = await self._apply(uow, caller, task, changes, (*BODY, "tags"))
             view = (await uow.tasks.views([updated]))[0]
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id, task.user_id])
@@ -89,6 +99,7 @@ class TaskService(TaskScopedService):
     ) -> list[TaskView]:
         if changes.is_empty():
             raise Invalid(NO_FIELDS)
+        check_text_fields(changes.values, UPDATES)
         wanted = sorted(set(task_ids))
         async with self._uow() as uow:
             found = await uow.tasks.get_many_with_shares(wanted, caller.id, for_update=True)
@@ -99,15 +110,27 @@ class TaskService(TaskScopedService):
             # All-or-nothing: every permission is checked before anything changes.
             for item in found:
                 require(access_level(item.task.user_id, caller.id, item.share), AccessLevel.EDIT)
-            updated = [await self._apply(uow, caller, item.task, changes) for item in found]
+            updated = [
+                await self._apply(uow, caller, item.task, changes, (*UPDATES, "tags"))
+                for item in found
+            ]
             views = await uow.tasks.views(updated)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id, *(item.task.user_id for item in found)])
         return views
 
-    async def _apply(self, uow: UnitOfWork, caller: User, task: Task, changes: TaskChanges) -> Task:
-        """Update one task with its activity entry and completion e-mail, in `uow`."""
+    async def _apply(
+        self, uow: UnitOfWork, caller: User, task: Task, changes: TaskChanges, tags_at: Loc
+    ) -> Task:
+        """Update one task with its activity entry and completion e-mail, in `uow`.
+
+        `task` is locked: the tag cap is checked against the tags it holds now, so concurrent
+        additions cannot pass it together. `tags_at` locates the sent tags for the 422.
+        """
         now = self._clock.now()
+        if "tags" in changes.values:
+            sent = changes.values["tags"]
+            check_tag_count(task.tags, sent, tags_at, sent)
         applied = apply_changes(task, changes)
         if not applied.changed_fields:
             return task
@@ -123,10 +146,13 @@ class TaskService(TaskScopedService):
         return applied.task
 
     async def add_tags(self, caller: User, task_id: int, tags: list[str]) -> TaskView:
+        check_tag_texts(tags, BODY)
         async with self._uow() as uow:
             task, _ = await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
             merged = merge_tags(task.tags, tags)
-            updated = await self._apply(uow, caller, task, TaskChanges({"tags": merged}))
+            # The body is the bare list of tags, so the 422 names the body itself.
+            check_tag_count(task.tags, merged, BODY, tags)
+            updated = await self._apply(uow, caller, task, TaskChanges({"tags": merged}), BODY)
             view = (await uow.tasks.views([updated]))[0]
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id, task.user_id])
@@ -139,7 +165,8 @@ class TaskService(TaskScopedService):
                 raise TagNotFound(task_id, tag)
             remaining = list(task.tags)
             remaining.remove(tag)
-            updated = await self._apply(uow, caller, task, TaskChanges({"tags": remaining}))
+            changes = TaskChanges({"tags": remaining})
+            updated = await self._apply(uow, caller, task, changes, ("path", "tag"))
             view = (await uow.tasks.views([updated]))[0]
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id, task.user_id])

@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from faros.domain.tasks import MAX_TAGS
+from faros.domain.text import MULTILINE_PATTERN, ONE_LINE_PATTERN
+
 _T = TypeVar("_T")
 Priority = Literal["low", "medium", "high"]
 SharePermission = Literal["view", "edit"]
@@ -19,13 +22,23 @@ SortField = Literal["id", "title", "priority", "completed", "created_at", "due_d
 SortOrder = Literal["asc", "desc"]
 
 STRIP = {"strip": True}
-Title = Annotated[str, Meta(min_length=1, max_length=200, extra=STRIP)]
-Description = Annotated[str, Meta(max_length=1000, extra=STRIP)]
+# `text` applies the domain's control-character rule (faros.domain.text) to user-written text as
+# sent, with its own message; the `pattern` states the same rule in the API document.
+ONE_LINE = {"text": "one_line"}
+MULTILINE = {"text": "multiline"}
+Title = Annotated[
+    str, Meta(min_length=1, max_length=200, pattern=ONE_LINE_PATTERN, extra=STRIP | ONE_LINE)
+]
+Description = Annotated[
+    str, Meta(max_length=1000, pattern=MULTILINE_PATTERN, extra=STRIP | MULTILINE)
+]
 # Limits the original lacked: a tag is a short label, and a task has a bounded number of them.
-Tag = Annotated[str, Meta(max_length=50, extra=STRIP)]
-Tags = Annotated[list[Tag], Meta(max_length=100)]
+Tag = Annotated[str, Meta(max_length=50, pattern=ONE_LINE_PATTERN, extra=STRIP | ONE_LINE)]
+Tags = Annotated[list[Tag], Meta(max_length=MAX_TAGS)]
 Password = Annotated[str, Meta(min_length=8, max_length=100)]
-Content = Annotated[str, Meta(min_length=1, max_length=1000)]
+Content = Annotated[
+    str, Meta(min_length=1, max_length=1000, pattern=MULTILINE_PATTERN, extra=MULTILINE)
+]
 ShortText = Annotated[str, Meta(max_length=200)]
 
 

@@ -98,6 +98,7 @@ from litestar.plugins.base import ReceiveRoutePlugin
 from litestar.routes import HTTPRoute
 
 from faros.domain.errors import NotFound, TaskNotFound
+from faros.domain.text import control_character_problem
 from faros.entrypoints.http.openapi import document_operation, route_key
 
 if TYPE_CHECKING:
@@ -515,15 +516,23 @@ class _AnyNode(_Node):
 
 
 class _StrNode(_Node):
-    __slots__ = ("max_length", "min_length", "pattern", "strip")
+    __slots__ = ("max_length", "min_length", "multiline", "pattern", "strip")
 
     def __init__(
-        self, min_length: int | None, max_length: int | None, pattern: str | None, strip: bool
+        self,
+        min_length: int | None,
+        max_length: int | None,
+        pattern: str | None,
+        strip: bool,
+        text: str | None = None,
     ) -> None:
         self.min_length = min_length
         self.max_length = max_length
         self.pattern = re.compile(pattern) if pattern is not None else None
         self.strip = strip
+        # `extra={"text": "one_line" | "multiline"}`: the domain's control-character rule,
+        # applied to the text as sent. None: any storable text.
+        self.multiline = None if text is None else text == "multiline"
 
     def check(self, value: Any, loc: Loc, errors: list[ErrorDict]) -> Any:
         if not isinstance(value, str):
@@ -533,6 +542,13 @@ class _StrNode(_Node):
         if unstorable is not None:
             errors.append(value_error(loc, unstorable, value))
             return INVALID
+        if self.multiline is not None:
+            # On the value as sent, as the document's `pattern` states it (before the pattern
+            # check below, whose message would quote the regex).
+            reason = control_character_problem(value, multiline=self.multiline)
+            if reason is not None:
+                errors.append(value_error(loc, reason, value))
+                return INVALID
         text = value.strip() if self.strip else value
         problem = self.problem(text, value, loc)
         if problem is not None:
@@ -929,12 +945,19 @@ def _declared_order(values: tuple[Any, ...], annotation: Any) -> tuple[Any, ...]
     return values
 
 
-def _compile(info: mi.Type, annotation: Any = None, strip: bool = False) -> _Node:
+def _compile(
+    info: mi.Type, annotation: Any = None, strip: bool = False, text: str | None = None
+) -> _Node:
     if isinstance(info, mi.Metadata):
         extra = info.extra or {}
-        return _compile(info.type, annotation, strip=bool(extra.get("strip", strip)))
+        return _compile(
+            info.type,
+            annotation,
+            strip=bool(extra.get("strip", strip)),
+            text=extra.get("text", text),
+        )
     if isinstance(info, mi.StrType):
-        return _StrNode(info.min_length, info.max_length, info.pattern, strip)
+        return _StrNode(info.min_length, info.max_length, info.pattern, strip, text)
     if isinstance(info, mi.BoolType):
         return _BoolNode()
     if isinstance(info, mi.IntType):
@@ -965,7 +988,7 @@ def _compile(info: mi.Type, annotation: Any = None, strip: bool = False) -> _Nod
     if isinstance(info, mi.UnionType):
         others = [t for t in info.types if not isinstance(t, mi.NoneType)]
         if len(others) == 1 and len(info.types) == 2:
-            return _NullableNode(_compile(others[0], annotation, strip))
+            return _NullableNode(_compile(others[0], annotation, strip, text))
         raise TypeError(f"unsupported union in a request shape: {info}")
     if isinstance(info, mi.AnyType):
         return _AnyNode()
@@ -984,19 +1007,25 @@ _Fixup = Callable[[Any], Any]
 
 def _compile_fixup(node: _Node) -> _Fixup | None:
     if isinstance(node, _StrNode):
-        if not node.strip:
+        if not node.strip and node.multiline is None:
             return None
         low = node.min_length or 0
         high = node.max_length
         pattern = node.pattern
+        strip = node.strip
+        multiline = node.multiline
 
         def fix_str(value: Any) -> Any:
-            text = value.strip()
+            text = value.strip() if strip else value
             size = len(text)
             if (
                 size < low
                 or (high is not None and size > high)
                 or (pattern is not None and not pattern.search(text))
+                or (
+                    multiline is not None
+                    and control_character_problem(value, multiline=multiline) is not None
+                )
             ):
                 raise _SlowPath
             return text
@@ -1246,15 +1275,20 @@ IntPath = Annotated[str, Parameter(schema_extra={"type": OpenAPIType.INTEGER})]
 """A path id routed as `{name:str}` and read with `path_int`; documented as an integer."""
 
 
+# A path id is plain decimal digits: `1.0`, `+1`, ` 1` or `1_0` are not another spelling of a
+# resource's address (one resource, one URL; caches and logs key on the path).
+_PATH_ID: Final = re.compile(r"-?[0-9]{1,4300}")
+
+
 def path_int(name: str, raw: str, *, not_found: Callable[[int], Exception] | None = None) -> int:
-    """Parse a path id: 422 `int_parsing` when it is not an integer.
+    """Parse a path id: 422 `int_parsing` when it is not plain decimal digits.
 
     Ids outside the 32-bit serial range cannot exist; they raise `not_found(value)` (e.g.
     `TaskNotFound`) or a plain 404 instead of overflowing in the database.
     """
-    value = _parse_int_str(raw)
-    if value is None:
+    if not _PATH_ID.fullmatch(raw):
         raise RequestValidationError([_error("int_parsing", ("path", name), _INT_PARSING, raw)])
+    value = int(raw)
     if not INT32_MIN <= value <= INT32_MAX:
         raise not_found(value) if not_found is not None else NotFound("Not Found")
     return value
