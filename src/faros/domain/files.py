@@ -182,6 +182,19 @@ def allowed_extensions_text() -> str:
     return ", ".join(ALLOWED_EXTENSIONS)
 
 
+def validate_storage_key(key: str) -> str:
+    """Refuse keys that could name something outside the store, whatever backend holds it.
+
+    The key builders below only make safe keys; every `BlobStorage` adapter checks again (defence
+    in depth), so a key is valid or not regardless of where it is stored.
+    """
+    if not key or "\x00" in key or "\\" in key or key.startswith("/"):
+        raise ValueError(f"Invalid storage key: {key!r}")
+    if any(segment in ("", ".", "..") for segment in key.split("/")):
+        raise ValueError(f"Invalid storage key: {key!r}")
+    return key
+
+
 def attachment_key(task_id: int, extension: str) -> str:
     """Stored names never derive from user input beyond an allow-listed extension."""
     return f"task_{task_id}_{uuid.uuid4()}{extension}"

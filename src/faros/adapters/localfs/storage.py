@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from faros.domain.files import validate_storage_key
 from faros.ports.blob_storage import BlobNotFound, BlobStorageError
 
 CHUNK_SIZE = 64 * 1024
@@ -20,19 +21,6 @@ WRITE_BUFFER_SIZE = 1024 * 1024
 _TEMP_PREFIX = ".faros-upload-"
 
 _T = TypeVar("_T")
-
-
-def validate_key(key: str) -> str:
-    """Refuse keys that could name something outside the store, whatever backend holds it.
-
-    The domain only builds safe keys; this is defence in depth, shared by every adapter so a
-    key is valid or not regardless of where it is stored.
-    """
-    if not key or "\x00" in key or "\\" in key or key.startswith("/"):
-        raise ValueError(f"Invalid storage key: {key!r}")
-    if any(segment in ("", ".", "..") for segment in key.split("/")):
-        raise ValueError(f"Invalid storage key: {key!r}")
-    return key
 
 
 async def _io(function: Callable[..., _T], *args: object) -> _T:
@@ -101,7 +89,7 @@ class LocalBlobStorage:
         self._root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
-        path = (self._root / validate_key(key)).resolve()
+        path = (self._root / validate_storage_key(key)).resolve()
         # Catches what string checks cannot: a symlink inside the root pointing out of it.
         if not path.is_relative_to(self._root) or path == self._root:
             raise ValueError(f"Invalid storage key: {key!r}")

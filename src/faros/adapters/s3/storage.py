@@ -12,7 +12,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.response import StreamingBody
 from botocore.exceptions import BotoCoreError, ClientError
 
-from faros.adapters.localfs.storage import validate_key
+from faros.domain.files import validate_storage_key
 from faros.ports.blob_storage import BlobNotFound, BlobStorageError
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class S3BlobStorage:
             self._exit_stack = contextlib.AsyncExitStack()
 
     async def put(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
-        validate_key(key)
+        validate_storage_key(key)
         s3 = await self._s3()
         buffer = bytearray()
         # Errors from `chunks` itself propagate unchanged: only S3 calls are mapped.
@@ -206,21 +206,21 @@ class S3BlobStorage:
         return {"PartNumber": number, "ETag": sent["ETag"]}
 
     async def get(self, key: str) -> AsyncIterator[bytes]:
-        validate_key(key)
+        validate_storage_key(key)
         s3 = await self._s3()
         with _mapped_errors(key):
             response = await s3.get_object(Bucket=self._bucket, Key=key)
         return _BodyChunks(key, response["Body"])
 
     async def size(self, key: str) -> int:
-        validate_key(key)
+        validate_storage_key(key)
         s3 = await self._s3()
         with _mapped_errors(key):
             response = await s3.head_object(Bucket=self._bucket, Key=key)
         return response["ContentLength"]
 
     async def delete(self, key: str) -> None:
-        validate_key(key)
+        validate_storage_key(key)
         s3 = await self._s3()
         # S3 answers 204 for a missing key too, which is the idempotence the port asks for.
         with _mapped_errors(key):
