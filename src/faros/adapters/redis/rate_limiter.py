@@ -1,16 +1,26 @@
 """Rate-limit counters in Redis (API.md §1.10, D18), shared by every worker and process.
 
-While Redis is unreachable the counters live in this process's memory (D18: "Without Redis the
-counters live in process memory"); when it answers again, counting goes back to Redis. Counts
-made in memory during the outage are not carried over: a window's worth of leniency at most.
+While Redis is unreachable the counters live in this process's memory, in `limits`' own memory
+storage (D18); when it answers again, counting goes back to Redis. Counts made in memory during
+the outage are not carried over: a window's worth of leniency at most.
 """
 
 from __future__ import annotations
 
-from limits.aio.storage import RedisStorage
+import math
+import time
+from typing import Final
+
+from limits import (
+    RateLimitItem,
+    RateLimitItemPerDay,
+    RateLimitItemPerHour,
+    RateLimitItemPerMinute,
+    RateLimitItemPerSecond,
+)
+from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 
-from faros.adapters.memory.rate_limiter import MemoryRateLimiter, hit_fixed_window
 from faros.adapters.redis.resilience import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_COOLDOWN_SECONDS,
@@ -22,6 +32,13 @@ from faros.adapters.redis.resilience import (
 from faros.ports.rate_limiter import RateDecision, RateLimit
 
 DEFAULT_KEY_PREFIX = "faros:limits"
+# Named granularities keep the stored keys readable ("…/5/1/minute" rather than "…/5/60/second");
+# any other period is counted in seconds.
+_NAMED_PERIODS: Final[dict[int, type[RateLimitItem]]] = {
+    60: RateLimitItemPerMinute,
+    3600: RateLimitItemPerHour,
+    86400: RateLimitItemPerDay,
+}
 
 
 class RedisRateLimiter:
@@ -50,7 +67,7 @@ class RedisRateLimiter:
             connection_pool=self._pool,  # type: ignore[arg-type]  # popped before redis-py sees it
         )  # fmt: skip
         self._strategy = FixedWindowRateLimiter(storage)
-        self._fallback = MemoryRateLimiter()
+        self._fallback = FixedWindowRateLimiter(MemoryStorage())
         self._breaker = breaker or CircuitBreaker(
             "rate limits",
             deadline_seconds=timeouts.deadline,
@@ -63,15 +80,33 @@ class RedisRateLimiter:
 
     async def hit(self, limit: RateLimit, key: str) -> RateDecision:
         async def in_redis() -> RateDecision:
-            return await hit_fixed_window(self._strategy, limit, key)
+            return await _hit(self._strategy, limit, key)
 
         async def in_memory() -> RateDecision:
-            return await self._fallback.hit(limit, key)
+            return await _hit(self._fallback, limit, key)
 
         return await self._breaker.call(in_redis, in_memory)
 
     async def aclose(self) -> None:
         await self._pool.aclose()
+
+
+async def _hit(strategy: FixedWindowRateLimiter, limit: RateLimit, key: str) -> RateDecision:
+    """Count one hit and describe the window."""
+    item = _limit_item(limit)
+    allowed = await strategy.hit(item, key)
+    stats = await strategy.get_window_stats(item, key)
+    # At least 1 s: the window exists (we just hit it), and "retry after 0" invites a retry
+    # that would land in the same window.
+    reset_after = max(1, math.ceil(stats.reset_time - time.time()))
+    return RateDecision(allowed=allowed, remaining=stats.remaining, reset_after_seconds=reset_after)
+
+
+def _limit_item(limit: RateLimit) -> RateLimitItem:
+    named = _NAMED_PERIODS.get(limit.per_seconds)
+    if named is not None:
+        return named(limit.amount)
+    return RateLimitItemPerSecond(limit.amount, multiples=limit.per_seconds)
 
 
 def _limits_uri(url: str) -> str:
