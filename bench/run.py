@@ -131,7 +131,7 @@ def fresh_database(workdir: Path) -> Iterator[str]:
     """A URL of an empty database: a new embedded cluster, or a new database on the server."""
     external = os.environ.get("FAROS_BENCH_DATABASE_URL", "").strip()
     if not external:
-        from faros.adapters.postgres.embedded import EmbeddedPostgres
+        from faros.entrypoints.embedded_postgres import EmbeddedPostgres
 
         # Durable like `faros serve` (fsync on): the writes pay what they pay in production.
         with EmbeddedPostgres(workdir / "postgres") as url:

@@ -36,9 +36,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres.embedded import EmbeddedPostgres
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.migrate import upgrade_async
+from faros.entrypoints.embedded_postgres import EmbeddedPostgres
 from throwaway_redis import answers_ping, free_port, redis_compatible_server
 
 # --------------------------------------------------------------------------- PostgreSQL

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from faros.adapters.postgres.embedded import EmbeddedPostgres
 from faros.adapters.postgres.engine import create_engine
+from faros.entrypoints.embedded_postgres import EmbeddedPostgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

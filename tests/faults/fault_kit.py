@@ -23,7 +23,7 @@ import httpx
 from litestar import Litestar
 from sqlalchemy.engine import make_url
 
-from faros.adapters.postgres.embedded import EmbeddedPostgres, binaries_dir
+from faros.entrypoints.embedded_postgres import EmbeddedPostgres, binaries_dir
 
 STARTUP_BOUND = 60.0  # seconds for a FAROS process to answer; generous for a loaded machine
 PG_CTL_TIMEOUT = 60

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from faros.adapters.postgres.embedded import EmbeddedPostgres
+from faros.entrypoints.embedded_postgres import EmbeddedPostgres
 from faros.entrypoints.settings import Settings
 
 logger = logging.getLogger("faros.database")

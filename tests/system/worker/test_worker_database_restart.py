@@ -18,10 +18,10 @@ from outbox_kit import email, eventually, queue
 from process_kit import faros_env, running
 from sqlalchemy.engine import make_url
 
-from faros.adapters.postgres.embedded import EmbeddedPostgres
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.migrate import upgrade_async
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from faros.entrypoints.embedded_postgres import EmbeddedPostgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.system, pytest.mark.slow]
 
