@@ -20,8 +20,8 @@ from faros.adapters.memory.cache import MemoryCache
 from faros.adapters.memory.clock import ManualClock
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
-from faros.domain.services.delivery import OutboxProcessor
 from faros.domain.services.notifications import NotificationService
+from faros.domain.services.outbox_processor import OutboxProcessor
 from faros.domain.services.sharing import SharingService
 from faros.domain.services.tasks import TaskService
 from faros.domain.sharing import SharePermission

@@ -23,7 +23,7 @@ from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from faros.adapters.system_clock import SystemClock
 from faros.domain.outbox import MAX_ATTEMPTS, NewOutboxMessage, retry_delay_seconds
-from faros.domain.services.delivery import LEASE_SECONDS, OutboxProcessor
+from faros.domain.services.outbox_processor import LEASE_SECONDS, OutboxProcessor
 from faros.ports.clock import Clock
 from faros.ports.unit_of_work import UnitOfWorkFactory
 

@@ -26,8 +26,8 @@ from faros.adapters.localfs.storage import LocalBlobStorage
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from faros.adapters.system_clock import SystemClock
-from faros.domain.services.delivery import OutboxProcessor
 from faros.domain.services.notifications import NotificationService
+from faros.domain.services.outbox_processor import OutboxProcessor
 from faros.entrypoints.background import OUTBOX_POLL_SECONDS, BackgroundJobs
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -3,7 +3,7 @@
 They run inside the server process by default (`FAROS_OUTBOX_WORKER=on`) and in their own
 process with `faros worker`. Several copies may run against one database: the outbox leases
 messages with `FOR UPDATE SKIP LOCKED` and reminders are de-duplicated by key, so nothing is
-sent twice (see `faros.domain.services.delivery` for the exact guarantees).
+sent twice (see `faros.domain.services.outbox_processor` for the exact guarantees).
 
 When to look for work: given a database URL, an `OutboxListener` wakes the worker as soon as
 a transaction that queued a message commits (PostgreSQL LISTEN/NOTIFY), and the worker polls
@@ -20,8 +20,8 @@ import logging
 
 from faros.adapters.postgres.outbox import OutboxListener
 from faros.domain.errors import ServiceUnavailable
-from faros.domain.services.delivery import OutboxProcessor
 from faros.domain.services.notifications import NotificationService
+from faros.domain.services.outbox_processor import OutboxProcessor
 
 logger = logging.getLogger("faros.worker")
 

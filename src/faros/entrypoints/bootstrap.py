@@ -25,9 +25,9 @@ from faros.domain.outbox import OutboxKind
 from faros.domain.services.accounts import AccountService
 from faros.domain.services.activity import ActivityService
 from faros.domain.services.comments import CommentService
-from faros.domain.services.delivery import OutboxJob, OutboxProcessor
 from faros.domain.services.files import FileService
 from faros.domain.services.notifications import NotificationService
+from faros.domain.services.outbox_processor import OutboxJob, OutboxProcessor
 from faros.domain.services.sharing import SharingService
 from faros.domain.services.tasks import TaskService
 from faros.entrypoints.settings import Settings

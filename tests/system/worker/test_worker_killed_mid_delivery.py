@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
-from faros.domain.services.delivery import BATCH_SIZE, LEASE_SECONDS
+from faros.domain.services.outbox_processor import BATCH_SIZE, LEASE_SECONDS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.smtp, pytest.mark.system, pytest.mark.slow]
 

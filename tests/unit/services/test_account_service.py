@@ -20,7 +20,7 @@ from faros.domain.errors import (
     InvalidCredentials,
 )
 from faros.domain.services.accounts import AccountService
-from faros.domain.services.delivery import OutboxProcessor
+from faros.domain.services.outbox_processor import OutboxProcessor
 from faros.domain.users import UserRef
 
 from .conftest import FRONTEND, World

@@ -10,7 +10,7 @@ from faros.adapters.localfs.storage import LocalBlobStorage
 from faros.domain import outbox
 from faros.domain.emails import EmailMessage
 from faros.domain.outbox import OutboxMessage
-from faros.domain.services.delivery import OutboxProcessor
+from faros.domain.services.outbox_processor import OutboxProcessor
 from faros.ports.unit_of_work import UnitOfWork
 
 from .conftest import World

@@ -13,7 +13,7 @@ from faros.domain.errors import (
     InvalidCredentials,
 )
 from faros.domain.outbox import OutboxMessage
-from faros.domain.services.secrets_util import (
+from faros.domain.services.link_tokens import (
     PASSWORD_RESET,
     new_link_token,
     redeem,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from faros.domain.activity import ActivityEntry, ActivityFilter, ActivityStats, summary
 from faros.domain.permissions import AccessLevel
-from faros.domain.services.common import load_task
+from faros.domain.services.task_access import load_task
 from faros.domain.users import User
 from faros.ports.unit_of_work import UnitOfWorkFactory
 

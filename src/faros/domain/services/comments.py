@@ -6,7 +6,7 @@ from faros.domain import activity, emails
 from faros.domain.comments import Comment, NewComment
 from faros.domain.errors import Forbidden, NotFound, TaskNotFound
 from faros.domain.permissions import AccessLevel, may_delete_comment, may_edit_comment
-from faros.domain.services.common import TaskScopedService, invalidate_stats, load_task, notify
+from faros.domain.services.task_access import TaskScopedService, invalidate_stats, load_task, notify
 from faros.domain.tasks import Task
 from faros.domain.text import require_clean_text
 from faros.domain.users import User

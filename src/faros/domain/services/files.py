@@ -33,7 +33,7 @@ from faros.domain.files import (
     parse_avatar_segment,
 )
 from faros.domain.permissions import AccessLevel
-from faros.domain.services.common import load_task
+from faros.domain.services.task_access import load_task
 from faros.domain.services.uploads import checked_stream
 from faros.domain.users import User
 from faros.ports.blob_storage import BlobNotFound, BlobStorage, BlobStorageError

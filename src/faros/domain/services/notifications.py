@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from faros.domain import emails, outbox
 from faros.domain.errors import AuthenticationFailed
 from faros.domain.notifications import PREFERENCE_FLAGS, NotificationPreferences
-from faros.domain.services.common import notify
-from faros.domain.services.secrets_util import (
+from faros.domain.services.link_tokens import (
     EMAIL_VERIFICATION,
     new_link_token,
     redeem,
     token_hash,
 )
+from faros.domain.services.task_access import notify
 from faros.domain.users import User
 from faros.ports.clock import Clock
 from faros.ports.task_repository import DueTask

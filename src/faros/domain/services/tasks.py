@@ -9,7 +9,7 @@ from datetime import date
 from faros.domain import activity, emails, outbox
 from faros.domain.errors import Invalid, NotFound, TagNotFound
 from faros.domain.permissions import AccessLevel, access_level, require
-from faros.domain.services.common import (
+from faros.domain.services.task_access import (
     STATS_TTL_SECONDS,
     TaskScopedService,
     invalidate_stats,
