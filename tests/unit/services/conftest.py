@@ -16,7 +16,7 @@ from faros.domain.services.activity import ActivityService
 from faros.domain.services.comments import CommentService
 from faros.domain.services.notifications import NotificationService
 from faros.domain.services.sharing import SharingService
-from faros.domain.services.task_access import stats_key
+from faros.domain.services.stats_cache import stats_key
 from faros.domain.services.tasks import TaskService
 from faros.domain.sharing import SharePermission
 from faros.domain.tasks import Priority, TaskView

@@ -6,7 +6,9 @@ from faros.domain import activity, emails
 from faros.domain.comments import Comment, NewComment
 from faros.domain.errors import Forbidden, NotFound, TaskNotFound
 from faros.domain.permissions import AccessLevel, may_delete_comment, may_edit_comment
-from faros.domain.services.task_access import TaskScopedService, invalidate_stats, load_task, notify
+from faros.domain.services.notifications import notify
+from faros.domain.services.stats_cache import invalidate_stats
+from faros.domain.services.task_access import TaskScopedService, load_task
 from faros.domain.tasks import Task
 from faros.domain.text import require_clean_text
 from faros.domain.users import User

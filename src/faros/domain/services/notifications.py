@@ -1,26 +1,51 @@
-"""Notification preferences, e-mail verification and the due-soon reminder job."""
+"""Notification preferences, event e-mails, e-mail verification and the due-soon reminder job."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from faros.domain import emails, outbox
+from faros.domain.emails import EmailMessage
 from faros.domain.errors import AuthenticationFailed
-from faros.domain.notifications import PREFERENCE_FLAGS, NotificationPreferences
+from faros.domain.notifications import (
+    PREFERENCE_FLAGS,
+    NotificationEvent,
+    NotificationPreferences,
+    should_notify,
+)
 from faros.domain.services.link_tokens import (
     EMAIL_VERIFICATION,
     new_link_token,
     redeem,
     token_hash,
 )
-from faros.domain.services.task_access import notify
 from faros.domain.users import User
 from faros.ports.clock import Clock
 from faros.ports.task_repository import DueTask
-from faros.ports.unit_of_work import UnitOfWorkFactory
+from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 VERIFICATION_LIFETIME = timedelta(hours=24)
 REMINDER_HORIZON = timedelta(hours=24)
+
+
+async def notify(
+    uow: UnitOfWork,
+    recipient_id: int,
+    event: NotificationEvent,
+    now: datetime,
+    compose: Callable[[str], EmailMessage],
+    dedupe_key: str | None = None,
+) -> bool:
+    """Queue an event e-mail in this transaction when the recipient's preferences allow it."""
+    preferences = await uow.preferences.get_or_create(recipient_id, now)
+    if not should_notify(preferences, event):
+        return False
+    recipient = await uow.users.get(recipient_id)
+    if recipient is None:
+        return False
+    await uow.outbox.add(outbox.send_email(compose(recipient.email), dedupe_key), now)
+    return True
 
 
 class NotificationService:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from faros.domain import activity, emails
 from faros.domain.errors import Conflict, Invalid, NotFound
 from faros.domain.permissions import AccessLevel
-from faros.domain.services.task_access import TaskScopedService, invalidate_stats, load_task, notify
+from faros.domain.services.notifications import notify
+from faros.domain.services.stats_cache import invalidate_stats
+from faros.domain.services.task_access import TaskScopedService, load_task
 from faros.domain.sharing import NewShare, Share, SharePermission
 from faros.domain.users import User
 

@@ -9,14 +9,9 @@ from datetime import date
 from faros.domain import activity, emails, outbox
 from faros.domain.errors import Invalid, NotFound, TagNotFound
 from faros.domain.permissions import AccessLevel, access_level, require
-from faros.domain.services.task_access import (
-    STATS_TTL_SECONDS,
-    TaskScopedService,
-    invalidate_stats,
-    load_task,
-    notify,
-    stats_key,
-)
+from faros.domain.services.notifications import notify
+from faros.domain.services.stats_cache import STATS_TTL_SECONDS, invalidate_stats, stats_key
+from faros.domain.services.task_access import TaskScopedService, load_task
 from faros.domain.tasks import (
     NewTask,
     Priority,
