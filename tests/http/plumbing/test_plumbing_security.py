@@ -10,12 +10,7 @@ from litestar.status_codes import HTTP_200_OK
 from litestar.testing import TestClient
 
 from faros.entrypoints.http.errors import exception_handlers
-from faros.entrypoints.http.security import (
-    DEFAULT_CORS_ORIGINS,
-    cors_config,
-    parse_origins,
-    request_guard,
-)
+from faros.entrypoints.http.security import cors_config, request_guard
 
 ALLOWED = "http://localhost:5173"
 FOREIGN = "https://evil.example"
@@ -49,7 +44,7 @@ async def read() -> dict[str, bool]:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient[Litestar]]:
-    origins = parse_origins("http://localhost:5173, https://faros.example/")
+    origins = ("http://localhost:5173", "https://faros.example")
     app = Litestar(
         route_handlers=[write, replace, change, remove, read],
         cors_config=cors_config(origins),
@@ -247,12 +242,3 @@ def test_a_wildcard_allows_any_origin_but_never_with_credentials() -> None:
         forged = wildcard.post("/write", headers={"Origin": FOREIGN})
         assert (forged.status_code, forged.json()) == (403, REFUSED)
         assert wildcard.post("/write", headers={"Origin": ALLOWED}).status_code == 200
-
-
-def test_parse_origins() -> None:
-    assert parse_origins(None) == DEFAULT_CORS_ORIGINS
-    assert parse_origins("  ") == DEFAULT_CORS_ORIGINS
-    assert parse_origins("https://a.example/, http://b.example:8080,,") == (
-        "https://a.example",
-        "http://b.example:8080",
-    )

@@ -46,23 +46,15 @@ if TYPE_CHECKING:
 __all__ = [
     "ALWAYS_CHECK_ORIGIN",
     "CSRF_REFUSED",
-    "DEFAULT_CORS_ORIGINS",
     "Presented",
     "RequestGuard",
     "cors_config",
     "install_preflight_status",
-    "parse_origins",
     "presented_in",
     "read_presented",
     "request_guard",
 ]
 
-DEFAULT_CORS_ORIGINS: Final = (
-    "http://localhost:5173",
-    "http://127.0.0.1:5173",
-    "http://localhost:5174",
-    "http://127.0.0.1:5174",
-)
 CSRF_REFUSED: Final = "Cross-site request refused"
 # Route `opt` key: check the origin even without the auth cookie (login and registration,
 # so a foreign page cannot sign a browser into the attacker's account).
@@ -71,13 +63,6 @@ ALWAYS_CHECK_ORIGIN: Final = "faros_always_check_origin"
 _UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CROSS_SITE: Final = frozenset({b"cross-site", b"same-site"})
 _STATE_KEY: Final = "faros.presented"
-
-
-def parse_origins(setting: str | None) -> tuple[str, ...]:
-    """`FAROS_CORS_ORIGINS` (comma-separated) → origins; blank or unset → the D5 default."""
-    if not setting or not setting.strip():
-        return DEFAULT_CORS_ORIGINS
-    return tuple(o.strip().rstrip("/") for o in setting.split(",") if o.strip())
 
 
 def cors_config(origins: Iterable[str]) -> CORSConfig:
