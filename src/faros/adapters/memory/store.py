@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from faros.domain.activity import NewActivity
 from faros.domain.comments import Comment
 from faros.domain.files import StoredFile
+from faros.domain.ids import INT32_MAX
 from faros.domain.notifications import NotificationPreferences
 from faros.domain.outbox import OutboxKind
 from faros.domain.sharing import NewShare
@@ -24,11 +25,9 @@ from faros.domain.users import User
 K = TypeVar("K")
 V = TypeVar("V")
 
-# PostgreSQL's `integer` ids: a larger id cannot name a row, so lookups answer "not found".
-INT32_MAX = 2**31 - 1
-
 
 def valid_id(value: int) -> bool:
+    # As in PostgreSQL's `integer` ids: a larger id names no row, so lookups answer "not found".
     return 0 < value <= INT32_MAX
 
 
