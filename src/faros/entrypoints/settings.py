@@ -87,10 +87,6 @@ class Settings:
     max_connections: int = 1000
 
     @property
-    def is_production(self) -> bool:
-        return self.environment == "production"
-
-    @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
 
