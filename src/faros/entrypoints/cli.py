@@ -31,7 +31,7 @@ def _serve(settings: Settings) -> None:
     with database_url(settings) as url:
         upgrade(url)
         # The garbage collector's full passes walked every object of Litestar, SQLAlchemy and
-        # the app on each run: pauses of up to 90 ms, the p99 of every route (bench/README.md).
+        # the app on each run: their pauses were the p99 of every route (bench/README.md).
         # Frozen objects are never scanned again; a higher first threshold makes passes rarer
         # (request garbage is freed by reference counting anyway). Done in this process, which
         # is the server when FAROS_WORKERS=1; uvicorn's worker processes start afresh.

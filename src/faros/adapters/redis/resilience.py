@@ -35,9 +35,9 @@ class RedisTimeouts:
 
     `read` catches a hung Redis: it accepts connections (the kernel does that) but never
     answers, so the first reply times out. `connect` only matters for an unreachable host and is
-    rarely paid (connections are pooled), so it is roomier: on a busy 2-core box thirty requests
-    opening connections at once can take over 100 ms just waiting for the event loop, and a
-    false alarm would push every worker onto local fallbacks for a whole cool-down.
+    rarely paid (connections are pooled), so it is roomier: on a busy machine many requests
+    opening connections at once wait for the event loop (bench/README.md), and a false alarm
+    would push every worker onto local fallbacks for a whole cool-down.
     """
 
     read: float = DEFAULT_TIMEOUT_SECONDS

@@ -1,14 +1,14 @@
 """Password hashing with argon2id, verifying legacy bcrypt hashes from the original FAROS (D22).
 
-Hashing is CPU- and memory-bound (about 19 MiB and 20 ms per call), so it runs in worker
+Hashing is CPU- and memory-bound (19 MiB and tens of milliseconds per call), so it runs in worker
 processes at the lowest scheduling priority (hashing_worker.py), one fewer than there are cores:
 
 - processes, not threads: a hashing thread shares the interpreter's lock with the event loop,
   and each time it takes the lock the loop waits for the scheduler to run a lowest-priority
   thread. The event loop itself talks to the workers over their pipes, so no thread of ours
-  takes part at all (a process pool's feeder and manager threads cost ~2 ms per login).
+  takes part at all (a process pool's feeder and manager threads would, for every job).
 - the lowest priority: when the machine is busy, a login waits for the CPU rather than every
-  other request (two normal-priority threads multiplied reads' p99 by 5).
+  other request (normal-priority hashing threads multiplied reads' p99: bench/README.md).
 - a flood waits here, in a queue served caller by caller in turn (a user, a client address:
   the port's `caller`), each caller's own jobs first come, first served. One caller's backlog
   then delays another caller's job by one job per caller waiting, not by the whole backlog.
@@ -51,9 +51,8 @@ OWASP_PARALLELISM: Final = 1
 
 # While hashes queue up (a login flood), a worker rests this much of each hash's time before
 # the next: hashing then takes at most half a core per worker while the event loop is idle,
-# a fifth of one while it is busy throughout. A lone login never waits. Measured beside reads
-# at 32 connections: an idle-priority process hashing 12 times a second raised their p99 by
-# 10%, 4 times a second not at all (bench/README.md, round 4).
+# a fifth of one while it is busy throughout. A lone login never waits. Even at the lowest
+# priority, what hashing costs reads follows its rate (bench/README.md, round 4).
 HASHING_REST_RATIO: Final = 1.0
 HASHING_BUSY_REST_RATIO: Final = 4.0
 
@@ -62,7 +61,8 @@ WORKER_COMMAND: Final = "from faros.adapters.security.hashing_worker import main
 
 # glibc hands out blocks above 128 KiB as fresh mappings and unmaps them when freed, so every
 # hash faulted in and zeroed its 19 MiB again. Below 32 MiB (glibc's largest threshold) they
-# come from the heap, which keeps them: 10% less CPU per hash. Other C libraries ignore these.
+# come from the heap, which keeps them: less CPU per hash (bench/README.md). Other C libraries
+# ignore these.
 _KEEP_HASHING_MEMORY: Final = {
     "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
     "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024),

@@ -1,4 +1,4 @@
-"""Limits on the routes that hash a password: each hash costs ~20 ms of a core on purpose.
+"""Limits on the routes that hash a password: each hash costs a core real time, on purpose.
 
 Beyond each route's own limit, every request that will hash a password (login, register,
 change-password, reset) spends one unit of a shared budget, per client address and per account

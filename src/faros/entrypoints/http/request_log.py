@@ -245,13 +245,13 @@ _LOG_BUFFER_LINES: Final = 512
 class _FarosHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """stderr, one line per record; the request log's lines written in batches.
 
-    Writing and flushing each request's line cost about 90 µs per request (a system call per
-    line; measured by turning the request log off, bench/README.md). Request lines logged on
+    Writing and flushing each request's line was a system call per request, a visible share of
+    its CPU (measured by turning the request log off, bench/README.md). Request lines logged on
     the event loop are gathered and written together at most `LOG_WRITE_DELAY_SECONDS` later
     (or once `_LOG_BUFFER_LINES` are waiting). Every other line (warnings, start-up and
     shutdown messages, anything from a thread) is written at once, after the gathered ones, so
     the order holds and nothing is waiting when uvicorn ends the process. A process killed
-    outright loses at most the last 50 ms of request lines.
+    outright loses at most the last `LOG_WRITE_DELAY_SECONDS` of request lines.
     """
 
     def __init__(self, stream: TextIO) -> None:
