@@ -3,7 +3,7 @@
 They run inside the server process by default (`FAROS_OUTBOX_WORKER=on`) and in their own
 process with `faros worker`. Several copies may run against one database: the outbox leases
 messages with `FOR UPDATE SKIP LOCKED` and reminders are de-duplicated by key, so nothing is
-sent twice (see `faros.domain.services.outbox_processor` for the exact guarantees).
+sent twice (`faros.domain.services.outbox_processor.OutboxProcessor` states the guarantees).
 
 When to look for work: given a database URL, an `OutboxListener` wakes the worker as soon as
 a transaction that queued a message commits (PostgreSQL LISTEN/NOTIFY), and the worker polls

@@ -1,49 +1,7 @@
 """Carrying out queued side effects (e-mails, stored-object removals) with retries.
 
-How a message travels
----------------------
-1. A use case writes it to the outbox in the same transaction as the change that causes it:
-   a change that rolls back sends nothing, a change that commits cannot lose its message.
-2. `run_once` *leases* up to `batch_size` due messages in one short transaction: each one's
-   attempt is counted and it is hidden from every other worker until the lease ends
-   (`lease_seconds`). Concurrent workers lease disjoint sets (the lease skips rows another
-   transaction holds). The lease commits before any delivery starts, so no row lock and no
-   pooled connection is held while a provider is slow.
-3. The batch is delivered concurrently, each message for at most `timeout_seconds`, and each
-   outcome is recorded in its own short transaction as soon as it is known: done; due again
-   after an exponential backoff (`retry_delay_seconds`); or, after `max_attempts`, dead, with
-   its last error kept and logged as an error.
-
-What that guarantees
---------------------
-- Nothing is lost. A message leased by a worker that dies comes back when its lease ends.
-- At least once, not exactly once. A worker that dies, or loses the database, after a provider
-  accepted a message but before its outcome was recorded sends it again after the lease ends.
-  That can only happen to the messages in flight at that moment, since each outcome is
-  recorded on its own. A provider call cut off by the timeout may still complete at the
-  provider (an SMTP conversation runs on in its thread), and will then be sent again as a retry.
-- Two healthy workers never send the same message: a lease belongs to one worker, and a
-  healthy worker records the outcome within the timeout plus one short transaction, well inside
-  the lease. (The clocks of the machines involved must agree to within that margin.)
-- Poison messages end. An attempt is counted when it starts, so a message that hangs until
-  the timeout, or kills the worker, every time is dead after `max_attempts` like any other;
-  a message whose payload cannot be read is dead at once.
-
-Why not deliver inside the claiming transaction (row locks held until commit)? A dead worker's
-messages would be free again at once, but a failed commit would repeat the whole batch, the
-slowest provider call would hold the row locks and a pooled connection (in the server, one the
-HTTP requests need), and an attempt that kills the process would never be counted.
-
-Jobs
-----
-A message of a kind given in `jobs` is carried out by changing the database rather than by
-calling out: the job runs in a unit of work that also marks the message done, so its effect
-and its completion commit together or not at all (a failure rolls both back and the message is
-retried like any other). A job that has something to send queues it as a message in turn: the
-password-reset request (D10) looks up the account, stores a token and queues its e-mail.
-
-When to call `run_once` (polling, LISTEN/NOTIFY wake-ups) is `faros.entrypoints.background`'s
-business.
+Each message is delivered at least once, never lost, never by two healthy workers at once:
+`OutboxProcessor` says how and why.
 """
 
 from __future__ import annotations
@@ -82,6 +40,54 @@ class MalformedMessage(Exception):
 
 
 class OutboxProcessor:
+    """Leases due outbox messages, delivers them and records each outcome.
+
+    How a message travels
+    ---------------------
+    1. A use case writes it to the outbox in the same transaction as the change that causes it:
+       a change that rolls back sends nothing, a change that commits cannot lose its message.
+    2. `run_once` *leases* up to `batch_size` due messages in one short transaction: each one's
+       attempt is counted and it is hidden from every other worker until the lease ends
+       (`lease_seconds`). Concurrent workers lease disjoint sets (the lease skips rows another
+       transaction holds). The lease commits before any delivery starts, so no row lock and no
+       pooled connection is held while a provider is slow.
+    3. The batch is delivered concurrently, each message for at most `timeout_seconds`, and each
+       outcome is recorded in its own short transaction as soon as it is known: done; due again
+       after an exponential backoff (`retry_delay_seconds`); or, after `max_attempts`, dead, with
+       its last error kept and logged as an error.
+
+    What that guarantees
+    --------------------
+    - Nothing is lost. A message leased by a worker that dies comes back when its lease ends.
+    - At least once, not exactly once. A worker that dies, or loses the database, after a provider
+      accepted a message but before its outcome was recorded sends it again after the lease ends.
+      That can only happen to the messages in flight at that moment, since each outcome is
+      recorded on its own. A provider call cut off by the timeout may still complete at the
+      provider (an SMTP conversation runs on in its thread), and will then be sent again as a retry.
+    - Two healthy workers never send the same message: a lease belongs to one worker, and a
+      healthy worker records the outcome within the timeout plus one short transaction, well inside
+      the lease. (The clocks of the machines involved must agree to within that margin.)
+    - Poison messages end. An attempt is counted when it starts, so a message that hangs until
+      the timeout, or kills the worker, every time is dead after `max_attempts` like any other;
+      a message whose payload cannot be read is dead at once.
+
+    Why not deliver inside the claiming transaction (row locks held until commit)? A dead worker's
+    messages would be free again at once, but a failed commit would repeat the whole batch, the
+    slowest provider call would hold the row locks and a pooled connection (in the server, one the
+    HTTP requests need), and an attempt that kills the process would never be counted.
+
+    Jobs
+    ----
+    A message of a kind given in `jobs` is carried out by changing the database rather than by
+    calling out: the job runs in a unit of work that also marks the message done, so its effect
+    and its completion commit together or not at all (a failure rolls both back and the message is
+    retried like any other). A job that has something to send queues it as a message in turn: the
+    password-reset request (D10) looks up the account, stores a token and queues its e-mail.
+
+    When to call `run_once` (polling, LISTEN/NOTIFY wake-ups) is `faros.entrypoints.background`'s
+    business.
+    """
+
     def __init__(
         self,
         uow: UnitOfWorkFactory,
