@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+import types
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Final, Literal
@@ -39,7 +40,31 @@ _QUERY_BOOLS: Final = dict.fromkeys(("1", "on", "t", "true", "y", "yes"), True) 
 _INT_TEXT: Final = re.compile("-?[0-9]{1,18}")
 _DATE_TEXT: Final = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
-_DATE_INEXACT: Final = "Datetimes provided to dates should have zero time - e.g. be exact dates"
+# The type/msg pairs of §1.7; `{…}` is filled from the item's ctx.
+_MESSAGES: Final = {
+    "string_type": "Input should be a valid string",
+    "string_too_short": "String should have at least {min_length} character{s}",
+    "string_too_long": "String should have at most {max_length} character{s}",
+    "string_pattern_mismatch": "String should match pattern '{pattern}'",
+    "int_type": "Input should be a valid integer",
+    "int_parsing": INT_PARSING,
+    "greater_than_equal": "Input should be greater than or equal to {ge}",
+    "less_than_equal": "Input should be less than or equal to {le}",
+    "bool_type": "Input should be a valid boolean",
+    "bool_parsing": "Input should be a valid boolean, unable to interpret input",
+    "literal_error": "Input should be {expected}",
+    "date_type": "Input should be a valid date",
+    "date_from_datetime_parsing": "Input should be a valid date or datetime, {error}",
+    "date_from_datetime_inexact": (
+        "Datetimes provided to dates should have zero time - e.g. be exact dates"
+    ),
+    "datetime_type": "Input should be a valid datetime",
+    "datetime_from_date_parsing": "Input should be a valid datetime or date, {error}",
+    "list_type": "Input should be a valid list",
+    "too_short": "List should have at least {min_length} item{s} after validation, not {actual}",
+    "too_long": "List should have at most {max_length} item{s} after validation, not {actual}",
+    "model_attributes_type": "Input should be a valid dictionary or object to extract fields from",
+}
 
 
 class NeedsFullCheck(Exception):
@@ -50,12 +75,19 @@ Check = Callable[[Any, Loc, Errors], Any]
 Fixup = Callable[[Any], Any]
 
 
-def _plural(count: int, word: str) -> str:
-    return word if count == 1 else f"{word}s"
+def _fail(
+    errors: Errors, kind: str, loc: Loc, value: Any, ctx: dict[str, Any] | None = None
+) -> object:
+    """Report `kind` for `value`, its `msg` filled from `ctx`, and mark the value invalid."""
+    fill = ctx or {}
+    count = fill.get("min_length", fill.get("max_length", 1))
+    msg = _MESSAGES[kind].format(**fill, s="s" * (count != 1), actual=fill.get("actual_length"))
+    errors.append(error(kind, loc, msg, value, ctx))
+    return INVALID
 
 
-def _fail(errors: Errors, item: ErrorDict) -> object:
-    errors.append(item)
+def _refuse(errors: Errors, loc: Loc, reason: str, value: Any) -> object:
+    errors.append(value_error(loc, reason, value))
     return INVALID
 
 
@@ -73,32 +105,26 @@ class Text:
 
     def __call__(self, value: Any, loc: Loc, errors: Errors) -> Any:
         if not isinstance(value, str):
-            return _fail(errors, error("string_type", loc, "Input should be a valid string", value))
+            return _fail(errors, "string_type", loc, value)
         # PostgreSQL text cannot hold NUL, nor UTF-8 a lone surrogate (a `\ud800` escape).
         if "\x00" in value:
-            reason: str | None = "String must not contain NUL characters"
-        elif _SURROGATE.search(value):
-            reason = "String must not contain unpaired surrogate characters"
-        elif self.multiline is not None:
+            return _refuse(errors, loc, "String must not contain NUL characters", value)
+        if _SURROGATE.search(value):
+            return _refuse(
+                errors, loc, "String must not contain unpaired surrogate characters", value
+            )
+        if self.multiline is not None:
             reason = control_character_problem(value, multiline=self.multiline)
-        else:
-            reason = None
-        if reason is not None:
-            return _fail(errors, value_error(loc, reason, value))
+            if reason is not None:
+                return _refuse(errors, loc, reason, value)
         text = value.strip() if self.strip else value
         if self.low is not None and len(text) < self.low:
-            msg = f"String should have at least {self.low} {_plural(self.low, 'character')}"
-            limit = {"min_length": self.low}
-            return _fail(errors, error("string_too_short", loc, msg, value, limit))
+            return _fail(errors, "string_too_short", loc, value, {"min_length": self.low})
         if self.high is not None and len(text) > self.high:
-            msg = f"String should have at most {self.high} {_plural(self.high, 'character')}"
-            limit = {"max_length": self.high}
-            return _fail(errors, error("string_too_long", loc, msg, value, limit))
+            return _fail(errors, "string_too_long", loc, value, {"max_length": self.high})
         if self.pattern is not None and not self.pattern.search(text):
-            pattern = self.pattern.pattern
-            msg = f"String should match pattern '{pattern}'"
-            ctx = {"pattern": pattern}
-            return _fail(errors, error("string_pattern_mismatch", loc, msg, value, ctx))
+            ctx = {"pattern": self.pattern.pattern}
+            return _fail(errors, "string_pattern_mismatch", loc, value, ctx)
         return text
 
     def fixup(self) -> Fixup | None:
@@ -129,21 +155,19 @@ def _integer(meta: msgspec.Meta, query: bool) -> Check:
     low, high = meta.ge, meta.le
 
     def check(value: Any, loc: Loc, errors: Errors) -> Any:
-        if isinstance(value, str):
-            if not (query and _INT_TEXT.fullmatch(value)):
-                return _fail(errors, error("int_parsing", loc, INT_PARSING, value))
-            value_int = int(value)
+        if isinstance(value, str) and query and _INT_TEXT.fullmatch(value):
+            number = int(value)
+        elif isinstance(value, str):
+            return _fail(errors, "int_parsing", loc, value)
         elif type(value) is int:
-            value_int = value
+            number = value
         else:
-            return _fail(errors, error("int_type", loc, "Input should be a valid integer", value))
-        if low is not None and value_int < low:
-            msg = f"Input should be greater than or equal to {low}"
-            return _fail(errors, error("greater_than_equal", loc, msg, value, {"ge": low}))
-        if high is not None and value_int > high:
-            msg = f"Input should be less than or equal to {high}"
-            return _fail(errors, error("less_than_equal", loc, msg, value, {"le": high}))
-        return value_int
+            return _fail(errors, "int_type", loc, value)
+        if low is not None and number < low:
+            return _fail(errors, "greater_than_equal", loc, value, {"ge": low})
+        if high is not None and number > high:
+            return _fail(errors, "less_than_equal", loc, value, {"le": high})
+        return number
 
     return check
 
@@ -154,10 +178,8 @@ def _boolean(query: bool) -> Check:
             return value
         if query and isinstance(value, str) and value.lower() in _QUERY_BOOLS:
             return _QUERY_BOOLS[value.lower()]
-        if isinstance(value, str | int | float):
-            msg = "Input should be a valid boolean, unable to interpret input"
-            return _fail(errors, error("bool_parsing", loc, msg, value))
-        return _fail(errors, error("bool_type", loc, "Input should be a valid boolean", value))
+        kind = "bool_parsing" if isinstance(value, str | int | float) else "bool_type"
+        return _fail(errors, kind, loc, value)
 
     return check
 
@@ -170,8 +192,7 @@ def _literal(values: tuple[Any, ...]) -> Check:
         for allowed in values:
             if type(value) is type(allowed) and value == allowed:
                 return allowed
-        ctx = {"expected": expected}
-        return _fail(errors, error("literal_error", loc, f"Input should be {expected}", value, ctx))
+        return _fail(errors, "literal_error", loc, value, {"expected": expected})
 
     return check
 
@@ -179,31 +200,25 @@ def _literal(values: tuple[Any, ...]) -> Check:
 def _date(value: Any, loc: Loc, errors: Errors) -> Any:
     """`YYYY-MM-DD`, or a datetime at exactly midnight (§1.2)."""
     if not isinstance(value, str):
-        return _fail(errors, error("date_type", loc, "Input should be a valid date", value))
+        return _fail(errors, "date_type", loc, value)
     try:
         if _DATE_TEXT.fullmatch(value):
             return dt.date.fromisoformat(value)
         moment = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        msg = f"Input should be a valid date or datetime, {exc}"
-        return _fail(
-            errors, error("date_from_datetime_parsing", loc, msg, value, {"error": str(exc)})
-        )
+        return _fail(errors, "date_from_datetime_parsing", loc, value, {"error": str(exc)})
     if moment.time() != dt.time():
-        return _fail(errors, error("date_from_datetime_inexact", loc, _DATE_INEXACT, value))
+        return _fail(errors, "date_from_datetime_inexact", loc, value)
     return moment.date()
 
 
 def _datetime(value: Any, loc: Loc, errors: Errors) -> Any:
     if not isinstance(value, str):
-        return _fail(errors, error("datetime_type", loc, "Input should be a valid datetime", value))
+        return _fail(errors, "datetime_type", loc, value)
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        msg = f"Input should be a valid datetime or date, {exc}"
-        return _fail(
-            errors, error("datetime_from_date_parsing", loc, msg, value, {"error": str(exc)})
-        )
+        return _fail(errors, "datetime_from_date_parsing", loc, value, {"error": str(exc)})
 
 
 class Nullable:
@@ -218,30 +233,24 @@ class Nullable:
         return None if inner is None else (lambda value: None if value is None else inner(value))
 
 
-def _list_size(kind: str, word: str, limit: int, size: int, loc: Loc, value: Any) -> ErrorDict:
-    msg = (
-        f"List should have at {word} {limit} {_plural(limit, 'item')} after validation, not {size}"
-    )
-    key = "min_length" if kind == "too_short" else "max_length"
-    return error(kind, loc, msg, value, {"field_type": "List", key: limit, "actual_length": size})
-
-
 class ListOf:
     def __init__(self, item: Check, meta: msgspec.Meta) -> None:
         self.item, self.low, self.high = item, meta.min_length, meta.max_length
 
     def __call__(self, value: Any, loc: Loc, errors: Errors) -> Any:
         if not isinstance(value, list):
-            return _fail(errors, error("list_type", loc, "Input should be a valid list", value))
+            return _fail(errors, "list_type", loc, value)
         before = len(errors)
         items = [self.item(item, (*loc, index), errors) for index, item in enumerate(value)]
         if len(errors) != before:
             return INVALID
-        size = len(items)
-        if self.low is not None and size < self.low:
-            return _fail(errors, _list_size("too_short", "least", self.low, size, loc, value))
-        if self.high is not None and size > self.high:
-            return _fail(errors, _list_size("too_long", "most", self.high, size, loc, value))
+        size = {"actual_length": len(items)}
+        if self.low is not None and len(items) < self.low:
+            ctx = {"field_type": "List", "min_length": self.low, **size}
+            return _fail(errors, "too_short", loc, value, ctx)
+        if self.high is not None and len(items) > self.high:
+            ctx = {"field_type": "List", "max_length": self.high, **size}
+            return _fail(errors, "too_long", loc, value, ctx)
         return items
 
     def fixup(self) -> Fixup | None:
@@ -261,21 +270,20 @@ class Fields:
 
     def __call__(self, value: Any, loc: Loc, errors: Errors) -> Any:
         if not isinstance(value, dict):
-            msg = "Input should be a valid dictionary or object to extract fields from"
-            return _fail(errors, error("model_attributes_type", loc, msg, value))
+            return _fail(errors, "model_attributes_type", loc, value)
         found: dict[str, Any] = {}
         before = len(errors)
         for name, wire, required, check in self.fields:
             if wire in value:
                 found[name] = check(value[wire], (*loc, wire), errors)
-            elif required:
+            elif required:  # `input` is the enclosing object; a query string has none
                 errors.append(missing_error((*loc, wire), None if loc[0] == "query" else value))
         if len(errors) != before:
             return INVALID
         try:
             return self.cls(**found)
         except (TypeError, ValueError) as exc:  # the Struct's own __post_init__ rule
-            return _fail(errors, value_error(loc, str(exc), value))
+            return _refuse(errors, loc, str(exc), value)
 
     def fixup(self) -> Fixup | None:
         steps = [(name, fix) for name, _, _, check in self.fields if (fix := fixup_of(check))]
@@ -300,16 +308,15 @@ def fixup_of(check: Check) -> Fixup | None:
 
 
 def compile_check(annotation: Any, query: bool = False) -> Check:
-    """The checker for a declared type; unsupported types fail here, at start-up."""
+    """The checker for a declared type; an unsupported type or constraint fails here, at
+    start-up. One `Meta` per type: its `min_length`, `max_length`, `pattern`, `ge`, `le`."""
     meta = msgspec.Meta()
     if typing.get_origin(annotation) is Annotated:
         annotation, *extras = typing.get_args(annotation)
-        metas = [m for m in extras if isinstance(m, msgspec.Meta)]
-        if metas:
-            meta = msgspec.Meta(**{k: v for m in metas for k, v in _meta_fields(m).items()})
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+        (meta,) = [m for m in extras if isinstance(m, msgspec.Meta)] or [meta]
     if meta.gt is not None or meta.lt is not None or meta.multiple_of is not None:
         raise TypeError(f"unsupported constraint in a request shape: {meta}")
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation is str:
         return Text(meta)
     if annotation is bool:
@@ -320,26 +327,15 @@ def compile_check(annotation: Any, query: bool = False) -> Check:
         return _date
     if annotation is dt.datetime:
         return _datetime
-    if annotation is Any:
-        return lambda value, loc, errors: value
     if origin is Literal:
         return _literal(args)
     if origin is list and not query:
         return ListOf(compile_check(args[0]), meta)
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
         return Fields(annotation, query)
-    if args and origin in (typing.Union, _UNION_TYPE):
+    if origin in (typing.Union, types.UnionType):
         others = [a for a in args if a not in (type(None), UnsetType)]
         if len(others) == 1:
             inner = compile_check(others[0], query)
             return Nullable(inner) if type(None) in args else inner
     raise TypeError(f"unsupported type in a request shape: {annotation!r}")
-
-
-_UNION_TYPE: Final = type(int | None)
-
-
-def _meta_fields(meta: msgspec.Meta) -> dict[str, Any]:
-    names = ("ge", "le", "gt", "lt", "multiple_of", "pattern", "min_length", "max_length")
-    fields = {name: getattr(meta, name) for name in names if getattr(meta, name) is not None}
-    return fields | ({"extra": meta.extra} if meta.extra else {})

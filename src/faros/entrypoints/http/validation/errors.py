@@ -22,6 +22,13 @@ class ErrorDict(TypedDict):
     ctx: NotRequired[dict[str, Any]]
 
 
+class ValidationErrorBody(TypedDict):
+    """The 422 body (D7a): the first item as a sentence, then every item."""
+
+    detail: str
+    errors: list[ErrorDict]
+
+
 def error(
     kind: str, loc: Loc, msg: str, value: Any, ctx: dict[str, Any] | None = None
 ) -> ErrorDict:

@@ -29,6 +29,7 @@ from faros.entrypoints.http.validation.errors import (
     ErrorDict,
     Loc,
     RequestValidationError,
+    ValidationErrorBody,
     missing_error,
     value_error,
 )
@@ -38,28 +39,6 @@ if TYPE_CHECKING:
     from litestar.openapi.spec import Reference
     from litestar.routes import BaseRoute
     from litestar.typing import FieldDefinition
-
-_VALIDATION_SCHEMA: Final[dict[str, Any]] = {
-    "type": "object",
-    "required": ["detail", "errors"],
-    "properties": {
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["type", "loc", "msg", "input"],
-                "properties": {
-                    "type": {"type": "string"},
-                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                    "msg": {"type": "string"},
-                    "input": {},
-                    "ctx": {"type": "object"},
-                },
-            },
-        },
-    },
-}
 
 
 def _literals(annotation: Any, seen: set[Any]) -> Iterator[tuple[Any, ...]]:
@@ -96,6 +75,9 @@ def body_schema(target: Any) -> dict[str, Any]:
         return node
 
     return cast(dict[str, Any], inline(schema))
+
+
+_VALIDATION_DOC: Final = body_schema(ValidationErrorBody)
 
 
 def query_parameters(target: Any) -> list[OpenAPIParameter]:
@@ -161,7 +143,7 @@ def _operation_class(body: Any, query: Any) -> type[Operation]:
                 if stale is not None and _is_litestar_validation(stale):
                     del self.responses["400"]
                 if validated:
-                    media = OpenAPIMediaType(schema=cast(Schema, _VALIDATION_SCHEMA))
+                    media = OpenAPIMediaType(schema=cast(Schema, _VALIDATION_DOC))
                     self.responses["422"] = OpenAPIResponse(
                         description="Validation error", content={"application/json": media}
                     )
