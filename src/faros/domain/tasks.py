@@ -20,6 +20,7 @@ DESCRIPTION_MAX_LENGTH = 1000
 # A task's tags are short labels that clients show and edit as one list: with thousands, their
 # edit form (which sends them all back) could no longer save.
 MAX_TAGS = 100
+TAG_MAX_LENGTH = 50
 # The order in which activity entries list changed keys (API.md §4), not the request's order.
 UPDATABLE_FIELDS: tuple[str, ...] = (
     "title",

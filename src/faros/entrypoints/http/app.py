@@ -34,6 +34,7 @@ from faros.entrypoints.http.hand_over import install_connection_hand_over
 from faros.entrypoints.http.openapi import security_components
 from faros.entrypoints.http.outages import outage_handlers
 from faros.entrypoints.http.request_log import install_request_log
+from faros.entrypoints.http.route_table_docs import RouteTableDocs
 from faros.entrypoints.http.security import (
     cors_config,
     install_preflight_status,
@@ -94,7 +95,7 @@ def create_app(
         exception_handlers={**exception_handlers(), **outage_handlers()},
         cors_config=cors_config(settings.cors_origins),
         middleware=[request_guard(settings.cors_origins, settings.cookie_name)],
-        plugins=[ValidationPlugin(auth_guard=authenticated)],
+        plugins=[ValidationPlugin(), RouteTableDocs(authenticated)],
         # Logging is configured once by the CLI; Litestar must not replace the root handler.
         logging_config=None,
         request_max_body_size=settings.max_body_bytes,

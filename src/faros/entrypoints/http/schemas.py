@@ -1,25 +1,31 @@
 """The wire shapes (API.md §2 and §3): request bodies, query sets and responses.
 
-Requests are validated by `validation.py` from these declarations (`strip` trims before the
+Requests are validated by the `validation` package from these declarations (`strip` trims before the
 length checks, D8); responses are encoded by msgspec in the field order the contract lists.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from faros.domain.tasks import MAX_TAGS
+from faros.domain.comments import COMMENT_MAX_LENGTH
+from faros.domain.sharing import SharePermission
+from faros.domain.tasks import (
+    DESCRIPTION_MAX_LENGTH,
+    MAX_TAGS,
+    TAG_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Priority,
+    SortField,
+    SortOrder,
+)
 from faros.domain.text import MULTILINE_PATTERN, ONE_LINE_PATTERN
 
 _T = TypeVar("_T")
-Priority = Literal["low", "medium", "high"]
-SharePermission = Literal["view", "edit"]
-SortField = Literal["id", "title", "priority", "completed", "created_at", "due_date"]
-SortOrder = Literal["asc", "desc"]
 
 STRIP = {"strip": True}
 # `text` applies the domain's control-character rule (faros.domain.text) to user-written text as
@@ -27,19 +33,27 @@ STRIP = {"strip": True}
 ONE_LINE = {"text": "one_line"}
 MULTILINE = {"text": "multiline"}
 Title = Annotated[
-    str, Meta(min_length=1, max_length=200, pattern=ONE_LINE_PATTERN, extra=STRIP | ONE_LINE)
+    str,
+    Meta(
+        min_length=1, max_length=TITLE_MAX_LENGTH, pattern=ONE_LINE_PATTERN, extra=STRIP | ONE_LINE
+    ),
 ]
 Description = Annotated[
-    str, Meta(max_length=1000, pattern=MULTILINE_PATTERN, extra=STRIP | MULTILINE)
+    str,
+    Meta(max_length=DESCRIPTION_MAX_LENGTH, pattern=MULTILINE_PATTERN, extra=STRIP | MULTILINE),
 ]
-# Limits the original lacked: a tag is a short label, and a task has a bounded number of them.
-Tag = Annotated[str, Meta(max_length=50, pattern=ONE_LINE_PATTERN, extra=STRIP | ONE_LINE)]
+Tag = Annotated[
+    str, Meta(max_length=TAG_MAX_LENGTH, pattern=ONE_LINE_PATTERN, extra=STRIP | ONE_LINE)
+]
 Tags = Annotated[list[Tag], Meta(max_length=MAX_TAGS)]
 Password = Annotated[str, Meta(min_length=8, max_length=100)]
 Content = Annotated[
-    str, Meta(min_length=1, max_length=1000, pattern=MULTILINE_PATTERN, extra=MULTILINE)
+    str,
+    Meta(min_length=1, max_length=COMMENT_MAX_LENGTH, pattern=MULTILINE_PATTERN, extra=MULTILINE),
 ]
 ShortText = Annotated[str, Meta(max_length=200)]
+# msgspec documents a datetime that may be naive as a plain string; it is an ISO 8601 moment.
+Moment = Annotated[dt.datetime, Meta(extra_json_schema={"format": "date-time"})]
 
 
 # --- Requests ---------------------------------------------------------------------------------
@@ -166,8 +180,8 @@ class TaskListQuery(Struct):
 class ActivityQuery(Struct):
     resource_type: Annotated[str, Meta(max_length=50)] | None = None
     action: Annotated[str, Meta(max_length=50)] | None = None
-    start_date: dt.datetime | None = None
-    end_date: dt.datetime | None = None
+    start_date: Moment | None = None
+    end_date: Moment | None = None
     limit: Annotated[int, Meta(ge=1, le=100)] = 50
     offset: Annotated[int, Meta(ge=0, le=1_000_000_000)] = 0
 
