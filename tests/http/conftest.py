@@ -1,10 +1,14 @@
-"""The HTTP suite: the real Litestar app on the session's PostgreSQL, driven in-process.
+"""The HTTP suite: the real Litestar app driven in-process, on the memory adapters or PostgreSQL.
 
-One app serves the whole session (rate limits off, outbox worker off, local storage and the
-e-mail folder in a temporary directory). Its lifespan runs in the test event loop, so tests may
-call the container directly (e.g. ``container.outbox.run_once()``) on the same connections.
+Two apps serve the whole session (rate limits off, outbox worker off, local storage and the
+e-mail folder in a temporary directory): one on the in-memory repositories, one on the session's
+PostgreSQL. A test runs on the memory app unless marked: ``@pytest.mark.postgres`` runs it on
+PostgreSQL only (it looks at the database itself, or at what only PostgreSQL does), and
+``@pytest.mark.every_backend`` runs it on both, which proves the fast fakes answer like the real
+thing over HTTP. Lifespans run in the test event loop, so tests may call the container directly
+(e.g. ``container.outbox.run_once()``) on the same connections.
 
-The database is shared by every test of the session: tests create their own users (random
+The repositories are shared by every test of the session: tests create their own users (random
 names) and only ever look at data they made.
 
 Helpers are exposed as fixtures (``api``, ``anon``, ``mail``) rather than importable modules, so
@@ -23,7 +27,7 @@ import secrets
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +41,9 @@ from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from faros.adapters.memory.store import MemoryStore
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
+from faros.entrypoints.bootstrap import Adapters, in_memory
 from faros.entrypoints.settings import Settings
 
 BASE_URL = "http://testserver"
@@ -69,10 +75,16 @@ def make_settings(folder: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def build_app(settings: Settings, database_url: str) -> Litestar:
+def build_app(
+    settings: Settings, database_url: str | None = None, *, store: MemoryStore | None = None
+) -> Litestar:
+    """An app on PostgreSQL at `database_url`, else on the in-memory repositories (`store`)."""
     from faros.entrypoints.http.app import create_app
 
-    return create_app(settings, database_url=database_url, hasher=fast_hasher())
+    if database_url is not None:
+        return create_app(settings, database_url=database_url, hasher=fast_hasher())
+    adapters = Adapters(persistence=in_memory(store), hasher=fast_hasher())
+    return create_app(settings, adapters=adapters)
 
 
 def new_client(app: Litestar, *, client_ip: str = "127.0.0.1") -> httpx.AsyncClient:
@@ -134,7 +146,7 @@ def http_redis_url(request: pytest.FixtureRequest) -> str | None:
 
     if not hasattr(RedisCache, "ping"):
         # bootstrap.py calls `RedisCache.ping`, which the adapter lacks: the app cannot start
-        # with Redis. The suite then runs on the in-memory cache, and test_http_redis.py
+        # with Redis. The suite then runs on the in-memory cache, and redis/test_http_redis.py
         # fails to say so.
         return None
     try:
@@ -144,14 +156,66 @@ def http_redis_url(request: pytest.FixtureRequest) -> str | None:
     return url
 
 
+BACKENDS = ("memory", "postgres")
+# A test that reads or writes the database itself can only run on PostgreSQL.
+DATABASE_FIXTURES = frozenset({"engine", "database_url", "database_factory"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Choose the backends of every test that uses the session app (see the module docstring)."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker
+    if marker("postgres"):
+        backends = ["postgres"]
+    elif marker("every_backend"):
+        backends = list(BACKENDS)
+    else:
+        backends = ["memory"]
+    touches_database = DATABASE_FIXTURES.intersection(metafunc.fixturenames)
+    if "memory" in backends and touches_database:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid} uses {sorted(touches_database)} with the memory app: "
+            "mark it @pytest.mark.postgres"
+        )
+    # Session scope: each app is started once, whichever order the tests run in.
+    metafunc.parametrize("backend", backends, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-async def app(
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="session")
+def memory_store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture(scope="session")
+async def memory_app(http_folder: Path, memory_store: MemoryStore) -> AsyncIterator[Litestar]:
+    settings = make_settings(http_folder / "memory")
+    application = build_app(settings, store=memory_store)
+    async with running(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def postgres_app(
     database_url: str, http_folder: Path, http_redis_url: str | None
 ) -> AsyncIterator[Litestar]:
-    settings = make_settings(http_folder, redis_url=http_redis_url)
+    settings = make_settings(http_folder / "postgres", redis_url=http_redis_url)
     application = build_app(settings, database_url)
     async with running(application):
         yield application
+
+
+@pytest.fixture(scope="session")
+def app(backend: str, request: pytest.FixtureRequest) -> Litestar:
+    """The session app of this test's backend (both keep running for the whole session)."""
+    application: Litestar = request.getfixturevalue(f"{backend}_app")
+    return application
 
 
 @pytest.fixture(scope="session")
@@ -298,6 +362,9 @@ def api(client: httpx.AsyncClient) -> Api:
 TOKEN_IN_LINK = re.compile(r"[?&]token=([A-Za-z0-9_\-%.~]+)")
 
 
+QueuedMails = Callable[[str], Awaitable[list[dict[str, Any]]]]
+
+
 class Mail:
     """E-mails queued for an address, read from the durable outbox (`faros.outbox`).
 
@@ -305,22 +372,14 @@ class Mail:
     password-reset link, D10) are only queued by the worker, from a request it handles.
     """
 
-    def __init__(self, engine: AsyncEngine, container: Any) -> None:
-        self._engine = engine
+    def __init__(self, container: Any, queued: QueuedMails) -> None:
         self._container = container
+        self._queued = queued
 
     async def to(self, address: str) -> list[dict[str, Any]]:
         while await self._container.outbox.run_once():
             pass
-        async with self._engine.connect() as connection:
-            rows = await connection.execute(
-                text(
-                    "SELECT payload FROM faros.outbox WHERE kind = 'send_email' "
-                    "AND payload->>'to' = :to ORDER BY id"
-                ),
-                {"to": address},
-            )
-            return [dict(row.payload) for row in rows]
+        return await self._queued(address)
 
     async def subjects(self, address: str) -> list[str]:
         return [str(item["subject"]) for item in await self.to(address)]
@@ -336,9 +395,38 @@ class Mail:
         raise AssertionError(f"no e-mail with a {path} link to {address}")
 
 
+def queued_in_postgres(engine: AsyncEngine) -> QueuedMails:
+    async def queued(address: str) -> list[dict[str, Any]]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT payload FROM faros.outbox WHERE kind = 'send_email' "
+                    "AND payload->>'to' = :to ORDER BY id"
+                ),
+                {"to": address},
+            )
+            return [dict(row.payload) for row in rows]
+
+    return queued
+
+
+def queued_in_memory(store: MemoryStore) -> QueuedMails:
+    async def queued(address: str) -> list[dict[str, Any]]:
+        rows = sorted(store.outbox.values(), key=lambda row: row.id)
+        return [
+            dict(row.payload)
+            for row in rows
+            if row.kind == "send_email" and row.payload.get("to") == address
+        ]
+
+    return queued
+
+
 @pytest.fixture(scope="session")
-def mail(engine: AsyncEngine, container: Any) -> Mail:
-    return Mail(engine, container)
+def mail(backend: str, container: Any, request: pytest.FixtureRequest) -> Mail:
+    if backend == "postgres":
+        return Mail(container, queued_in_postgres(request.getfixturevalue("engine")))
+    return Mail(container, queued_in_memory(request.getfixturevalue("memory_store")))
 
 
 def read_eml(path: Path) -> email.message.EmailMessage:

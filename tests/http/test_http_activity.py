@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.postgres
-
 ENTRY_KEYS = [
     "id",
     "user_id",

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.every_backend
 
 RESET_SENT = {"message": "If email exists, password reset sent"}
 RESET_DONE = {
@@ -532,6 +532,7 @@ async def test_reset_verify_unknown_token(client: httpx.AsyncClient) -> None:
     assert response.json() == {"detail": "Invalid or expired reset token"}
 
 
+@pytest.mark.postgres
 async def test_reset_verify_expired_token(api: Any, mail: Any, engine: AsyncEngine) -> None:
     account = await api.user()
     await api.client.post("/auth/password-reset/request", json={"email": account.email})

@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-pytestmark = pytest.mark.postgres
-
 SLOW_CLIENTS = 5
 
 

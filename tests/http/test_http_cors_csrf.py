@@ -7,8 +7,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = pytest.mark.postgres
-
 CSRF_REFUSED = {"detail": "Cross-site request refused"}
 
 

@@ -9,8 +9,6 @@ import pytest
 
 import faros
 
-pytestmark = pytest.mark.postgres
-
 
 async def test_root(client: httpx.AsyncClient) -> None:
     response = await client.get("/")

@@ -10,8 +10,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-pytestmark = pytest.mark.postgres
-
 PREFERENCE_KEYS = [
     "user_id",
     "email_verified",
@@ -203,6 +201,7 @@ async def test_new_verification_replaces_the_old_token(api: Any, mail: Any) -> N
     ).status_code == 200
 
 
+@pytest.mark.postgres
 async def test_verify_errors(api: Any, mail: Any, engine: AsyncEngine) -> None:
     unknown = await api.client.post("/notifications/verify", json={"token": "nope" * 10})
     assert unknown.status_code == 400

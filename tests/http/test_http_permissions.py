@@ -22,7 +22,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.every_backend
 
 OWNER, EDIT, VIEW, NONE = 3, 2, 1, 0
 RANK = {"owner": OWNER, "edit": EDIT, "view": VIEW, "stranger": NONE, "revoked": NONE}

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.every_backend
 
 SHARE_KEYS = [
     "id",

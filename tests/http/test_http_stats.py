@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-pytestmark = pytest.mark.postgres
-
 EMPTY = {
     "total": 0,
     "completed": 0,

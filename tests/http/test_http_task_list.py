@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.every_backend
 
 PAST = "2001-01-01"
 FUTURE = "2099-01-01"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.every_backend
 
 TASK_KEYS = [
     "id",

@@ -1,14 +1,16 @@
 """The composition root: settings in, adapters built, use cases wired, resources released.
 
 This is the only module that knows every adapter. Everything it builds is owned by a
-`Container`, whose `aclose()` releases pools and clients in reverse order.
+`Container`, whose `aclose()` releases pools and clients in reverse order. A caller may hand
+in adapters of its own (`Adapters`), e.g. the in-memory ones: those are used as given and
+left for the caller to release.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from faros.adapters.localfs.storage import LocalBlobStorage
 from faros.adapters.memory.cache import MemoryCache
 from faros.adapters.memory.rate_limiter import MemoryRateLimiter
+from faros.adapters.memory.store import MemoryStore
+from faros.adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from faros.adapters.postgres.engine import create_engine
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
@@ -37,6 +41,7 @@ from faros.ports.clock import Clock
 from faros.ports.email_sender import EmailSender
 from faros.ports.password_hasher import PasswordHasher
 from faros.ports.rate_limiter import RateLimiter
+from faros.ports.unit_of_work import UnitOfWorkFactory
 
 logger = logging.getLogger("faros.bootstrap")
 
@@ -62,6 +67,41 @@ class Container:
 
     async def aclose(self) -> None:
         await self._resources.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class Persistence:
+    """Where the repositories live, with what the HTTP edge needs of it beside the units of work.
+
+    `connection_hand_over` wraps one request that reads no body, so that its units of work may
+    pass one connection along (a no-op where there are no connections).
+    """
+
+    unit_of_work: UnitOfWorkFactory
+    ping: Callable[[], Awaitable[bool]]
+    connection_hand_over: Callable[[], AbstractAsyncContextManager[None]]
+
+
+async def _always_up() -> bool:
+    return True
+
+
+def in_memory(store: MemoryStore | None = None) -> Persistence:
+    """The in-memory repositories: one process's store, always reachable, nothing to hand over."""
+    return Persistence(MemoryUnitOfWorkFactory(store), _always_up, nullcontext)
+
+
+@dataclass(frozen=True, slots=True)
+class Adapters:
+    """Adapters chosen by the caller; each one left out is built from the settings."""
+
+    persistence: Persistence | None = None
+    storage: BlobStorage | None = None
+    email: EmailSender | None = None
+    cache: Cache | None = None
+    rate_limiter: RateLimiter | None = None
+    hasher: PasswordHasher | None = None
+    clock: Clock | None = None
 
 
 def _storage(settings: Settings, stack: AsyncExitStack) -> BlobStorage:
@@ -159,26 +199,49 @@ def _ping(engine: AsyncEngine) -> Callable[[], Awaitable[bool]]:
     return ping
 
 
-def build_container(
-    settings: Settings,
-    *,
-    database_url: str,
-    hasher: PasswordHasher | None = None,
-    clock: Clock | None = None,
-    pool_size: int = 10,
-) -> Container:
-    """Wire every adapter for `settings`; `database_url` is resolved by the caller."""
-    stack = AsyncExitStack()
-    clock = clock or SystemClock()
+def _postgres(database_url: str, pool_size: int, stack: AsyncExitStack) -> Persistence:
     engine = create_engine(database_url, pool_size=pool_size)
     stack.push_async_callback(engine.dispose)
     uow = PostgresUnitOfWorkFactory(engine, cache_authentication=True)
     stack.push_async_callback(uow.aclose)  # before the engine's dispose (last in, first out)
-    storage = _storage(settings, stack)
-    email = _email(settings, stack)
-    cache, limiter, redis_ping = _cache_and_limiter(settings, stack)
+    return Persistence(uow, _ping(engine), uow.handing_over)
+
+
+def build_container(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    adapters: Adapters | None = None,
+    pool_size: int = 10,
+) -> Container:
+    """Wire every adapter for `settings`; `database_url` is resolved by the caller.
+
+    The database is PostgreSQL at `database_url` unless `adapters` brings its own persistence.
+    """
+    given = adapters or Adapters()
+    stack = AsyncExitStack()
+    clock = given.clock if given.clock is not None else SystemClock()
+    if given.persistence is not None:
+        persistence = given.persistence
+    elif database_url is not None:
+        persistence = _postgres(database_url, pool_size, stack)
+    else:
+        raise ValueError("build_container needs a database_url or Adapters(persistence=...)")
+    uow = persistence.unit_of_work
+    storage = given.storage if given.storage is not None else _storage(settings, stack)
+    email = given.email if given.email is not None else _email(settings, stack)
+    redis_ping: Callable[[], Awaitable[bool]] | None
+    if given.cache is not None and given.rate_limiter is not None:
+        cache, limiter, redis_ping = given.cache, given.rate_limiter, None
+    else:
+        cache, limiter, redis_ping = _cache_and_limiter(settings, stack)
+        if given.cache is not None:
+            cache, redis_ping = given.cache, None
+        if given.rate_limiter is not None:
+            limiter = given.rate_limiter
     tokens = JwtTokenIssuer(settings.secret_key, settings.access_token_minutes, clock)
     frontend = settings.frontend_url
+    hasher = given.hasher
     if hasher is None:
         argon2 = Argon2PasswordHasher()
         stack.push_async_callback(argon2.aclose)  # its worker processes
@@ -197,8 +260,8 @@ def build_container(
         activity=ActivityService(uow),
         outbox=OutboxProcessor(uow, clock, email, storage, jobs=jobs),
         rate_limiter=limiter,
-        database_ping=_ping(engine),
-        connection_hand_over=uow.handing_over,
+        database_ping=persistence.ping,
+        connection_hand_over=persistence.connection_hand_over,
         redis_ping=redis_ping,
         _resources=stack,
     )

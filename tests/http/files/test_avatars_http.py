@@ -12,8 +12,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-pytestmark = pytest.mark.postgres
-
 NOT_AN_IMAGE = {"detail": "File must be an image"}
 
 
@@ -320,6 +318,7 @@ async def test_upload_needs_auth_and_a_file_part(
     ]
 
 
+@pytest.mark.postgres
 async def test_account_gone_while_uploading_leaves_no_object(
     api: Any, files: Any, upload_root: Path, engine: AsyncEngine
 ) -> None:

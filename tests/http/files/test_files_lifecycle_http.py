@@ -18,8 +18,6 @@ from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-pytestmark = pytest.mark.postgres
-
 STORAGE_DOWN = {"detail": "File storage is unavailable, please try again later"}
 _addresses = itertools.count(10)
 
@@ -39,6 +37,7 @@ async def pending_removals(engine: AsyncEngine, key_prefix: str) -> list[str]:
 # --------------------------------------------------------------------------- removal
 
 
+@pytest.mark.postgres
 async def test_deleting_a_file_removes_its_object_through_the_outbox(
     api: Any, files: Any, upload_root: Path, container: Any, engine: AsyncEngine
 ) -> None:
@@ -199,6 +198,8 @@ def broken(request: pytest.FixtureRequest) -> tuple[str, Litestar]:
     return request.param, application
 
 
+# The broken apps run on PostgreSQL, so the session app must share their database.
+@pytest.mark.postgres
 async def test_storage_outage_answers_503_and_writes_nothing(
     broken: tuple[str, Litestar], api: Any, kit: Any, files: Any
 ) -> None:
@@ -252,6 +253,7 @@ async def test_storage_outage_answers_503_and_writes_nothing(
     ]
 
 
+@pytest.mark.postgres
 async def test_delete_during_an_outage_still_answers_204(
     unreachable_s3_app: Litestar, api: Any, kit: Any, engine: AsyncEngine
 ) -> None:

@@ -15,8 +15,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-pytestmark = pytest.mark.postgres
-
 CONTROL_IN_NAME = {"detail": "File name must not contain control characters"}
 NAME_TOO_LONG = {"detail": "File name too long. Max length: 255 characters"}
 BAD_TYPE = {"detail": "Invalid file content type"}
@@ -170,6 +168,7 @@ async def test_the_kept_type_is_chosen_by_faros_from_the_extension(
     assert download.content == data
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize(
     ("stored_type", "extension", "data_name", "served"),
     [
@@ -214,6 +213,7 @@ async def test_rows_stored_before_the_fix_are_served_safely(
     assert download.content == data
 
 
+@pytest.mark.postgres
 async def test_names_stored_before_the_fix_stay_safe_in_content_disposition(
     api: Any, engine: AsyncEngine
 ) -> None:

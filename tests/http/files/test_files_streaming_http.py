@@ -18,8 +18,6 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-pytestmark = pytest.mark.postgres
-
 CHUNK = 64 * 1024
 Message = dict[str, Any]
 

@@ -13,8 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = pytest.mark.postgres
-
 ALLOWED_TEXT = ".doc, .docx, .gif, .jpeg, .jpg, .pdf, .png, .txt"
 # The type FAROS keeps and reports for each allowed extension, whatever the part declared.
 KEPT_TYPES = {

@@ -1,7 +1,7 @@
 """The Litestar application: routes, error mapping, CORS/CSRF, logging, lifespan wiring.
 
 `create_app()` is what `faros serve` hands to uvicorn (as a factory, once per worker process).
-Tests pass their own settings and database URL; nothing here special-cases them.
+Tests pass their own settings and database URL or adapters; nothing here special-cases them.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
@@ -16,7 +17,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from faros import __version__
 from faros.entrypoints.background import BackgroundJobs
-from faros.entrypoints.bootstrap import Container, build_container
+from faros.entrypoints.bootstrap import Adapters, Container, build_container
 from faros.entrypoints.http.controllers import (
     activity,
     auth,
@@ -66,11 +67,19 @@ def create_app(
     *,
     database_url: str | None = None,
     hasher: PasswordHasher | None = None,
+    adapters: Adapters | None = None,
 ) -> Litestar:
-    """Build the app; the container (pools, clients, background jobs) lives in its lifespan."""
+    """Build the app; the container (pools, clients, background jobs) lives in its lifespan.
+
+    `adapters` replaces the ones the settings would choose (e.g. `bootstrap.in_memory()` for
+    the repositories); `hasher` is short for `Adapters(hasher=...)`.
+    """
     settings = settings or load_settings()
-    url = database_url or settings.database_url
-    if url is None:
+    given = adapters or Adapters()
+    if hasher is not None:
+        given = replace(given, hasher=hasher)
+    url = None if given.persistence is not None else database_url or settings.database_url
+    if url is None and given.persistence is None:
         raise RuntimeError(
             "No database configured: start FAROS with `faros serve` (which starts the embedded "
             "PostgreSQL) or set FAROS_DATABASE_URL."
@@ -78,8 +87,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        container: Container = build_container(settings, database_url=url, hasher=hasher)
+        container: Container = build_container(settings, database_url=url, adapters=given)
         app.state.container = container
+        # Only PostgreSQL announces new outbox messages; elsewhere the worker polls.
         jobs = BackgroundJobs(container.outbox, container.notifications, listen_url=url)
         if settings.outbox_worker:
             jobs.start()

@@ -15,8 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = pytest.mark.postgres
-
 MIB = 1024 * 1024
 TOO_LARGE = {"detail": "Request body too large"}
 

@@ -20,8 +20,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar
 
-pytestmark = pytest.mark.postgres
-
 INVALID = {"detail": "Invalid or expired token"}
 BAD_PAYLOAD = {"detail": "Invalid token payload"}
 NO_USER = {"detail": "User not found"}

@@ -20,8 +20,6 @@ from litestar.routes import HTTPRoute
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.openapi import ROUTE_RESPONSES, route_key
 
-pytestmark = pytest.mark.postgres
-
 # Served but deliberately left out of the document: the browser's icon, the document itself
 # and the documentation UI.
 HIDDEN = {"GET /favicon.ico", "GET /openapi.json"}

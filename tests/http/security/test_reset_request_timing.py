@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 WARM_UP = 10  # pairs: connections, statement caches, the code paths themselves
 SAMPLES = 50  # per kind

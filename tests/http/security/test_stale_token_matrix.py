@@ -31,7 +31,7 @@ def _permission_table() -> ModuleType:
     loaded = sys.modules.get(name)
     if loaded is not None:
         return loaded
-    path = Path(__file__).resolve().parent.parent / "http" / "test_http_permissions.py"
+    path = Path(__file__).resolve().parents[1] / "test_http_permissions.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None

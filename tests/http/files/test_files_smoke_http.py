@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.every_backend
 
 
 async def test_upload_list_download_delete(api: Any) -> None:
