@@ -6,7 +6,13 @@ from faros.domain import activity, emails
 from faros.domain.comments import Comment, NewComment
 from faros.domain.errors import Forbidden, NotFound, TaskNotFound
 from faros.domain.permissions import AccessLevel, may_delete_comment, may_edit_comment
-from faros.domain.services.common import TaskScopedService, invalidate_stats, load_task, notify
+from faros.domain.services.common import (
+    TaskScopedService,
+    invalidate_stats,
+    load_task,
+    load_task_with_view,
+    notify,
+)
 from faros.domain.tasks import Task
 from faros.domain.text import require_clean_text
 from faros.domain.users import User
@@ -46,8 +52,8 @@ class CommentService(TaskScopedService):
 
     async def for_task(self, caller: User, task_id: int) -> list[Comment]:
         async with self._uow() as uow:
-            await load_task(uow, task_id, caller.id, AccessLevel.VIEW)
-            return await uow.comments.for_task(task_id)
+            found = await load_task_with_view(uow, task_id, caller.id, AccessLevel.VIEW)
+            return found.comments
 
     async def _load_locked(
         self, uow: UnitOfWork, caller: User, comment_id: int
