@@ -168,7 +168,8 @@ class DriverPool:
                 connection.terminate()
 
     def terminate(self) -> None:
-        self._closing = True
+        """Drop every connection at once, with no goodbye to the server; like the engine's pool
+        after `dispose()`, the pool stays usable and makes new connections on demand."""
         self._idle.clear()
         for connection in list(self._open):
             self._drop(connection)
@@ -178,7 +179,7 @@ _pools: WeakKeyDictionary[Engine, DriverPool] = WeakKeyDictionary()
 
 
 def driver_pool(engine: AsyncEngine, size: int) -> DriverPool:
-    """The driver pool beside `engine` (one per engine), closed when the engine is disposed."""
+    """The driver pool beside `engine` (one per engine), emptied when the engine is disposed."""
     existing = _pools.get(engine.sync_engine)
     if existing is not None:
         return existing
