@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import CompoundSelect, Row, and_, any_, bindparam, func, or_, select, union_all
 
-from faros.adapters.postgres.database import BIGINT_SAFE, Database, has_nul, is_int32, utc
+from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import activity_logs, task_shares, tasks, users
+from faros.adapters.postgres.values import BIGINT_SAFE, has_nul, is_int32, utc
 from faros.domain.activity import ActivityEntry, ActivityFilter, ActivityStats, NewActivity
 
 _a = activity_logs.c

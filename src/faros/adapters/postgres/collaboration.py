@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from faros.adapters.postgres.database import Database, ids_param, is_int32, utc, utc_or_none
+from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import task_comments, task_shares, users
+from faros.adapters.postgres.values import ids_param, is_int32, utc, utc_or_none
 from faros.domain.comments import Comment, NewComment
 from faros.domain.errors import Conflict
 from faros.domain.services.sharing import ALREADY_SHARED

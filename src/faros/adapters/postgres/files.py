@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select
 
-from faros.adapters.postgres.database import Database, is_int32, utc
+from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import task_files
+from faros.adapters.postgres.values import is_int32, utc
 from faros.domain.files import NewStoredFile, StoredFile
 
 _f = task_files.c

@@ -20,10 +20,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
 
-from faros.adapters.postgres.database import BIGINT_SAFE, Database, utc
+from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.engine import to_asyncpg_url
 from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import outbox
+from faros.adapters.postgres.values import BIGINT_SAFE, utc
 from faros.domain.outbox import NewOutboxMessage, OutboxMessage
 
 logger = logging.getLogger("faros.outbox")

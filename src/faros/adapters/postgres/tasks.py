@@ -33,11 +33,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from faros.adapters.postgres.activity import ENTRY_COLUMNS, entry_params
 from faros.adapters.postgres.collaboration import comment_from_row, comments_by_task
-from faros.adapters.postgres.database import (
+from faros.adapters.postgres.database import Database
+from faros.adapters.postgres.query import Query
+from faros.adapters.postgres.tables import activity_logs, task_comments, task_shares, tasks
+from faros.adapters.postgres.tables import users as users_table
+from faros.adapters.postgres.values import (
     BIGINT_SAFE,
     INT32_MIN,
     LIKE_ESCAPE,
-    Database,
     contains_pattern,
     has_nul,
     ids_param,
@@ -48,9 +51,6 @@ from faros.adapters.postgres.database import (
     utc,
     utc_or_none,
 )
-from faros.adapters.postgres.query import Query
-from faros.adapters.postgres.tables import activity_logs, task_comments, task_shares, tasks
-from faros.adapters.postgres.tables import users as users_table
 from faros.domain.activity import NewActivity
 from faros.domain.comments import Comment
 from faros.domain.tasks import (

@@ -21,18 +21,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from faros.adapters.postgres.database import (
+from faros.adapters.postgres.database import Database
+from faros.adapters.postgres.query import Query
+from faros.adapters.postgres.tables import revoked_tokens, users
+from faros.adapters.postgres.values import (
     BIGINT_SAFE,
     LIKE_ESCAPE,
-    Database,
     contains_pattern,
     has_nul,
     is_int32,
     utc,
     utc_or_none,
 )
-from faros.adapters.postgres.query import Query
-from faros.adapters.postgres.tables import revoked_tokens, users
 from faros.domain.errors import DuplicateUser
 from faros.domain.users import NewUser, User, UserRef
 
