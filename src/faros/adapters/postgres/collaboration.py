@@ -138,9 +138,6 @@ _SELECT_COMMENTS = select(*_COMMENT_COLUMNS).join_from(
     task_comments, users, users.c.id == _c.user_id
 )
 _COMMENT_BY_ID = Query(_SELECT_COMMENTS.where(_c.id == bindparam("comment_id")))
-_COMMENTS_OF_TASK = Query(
-    _SELECT_COMMENTS.where(_c.task_id == bindparam("task_id")).order_by(_c.created_at, _c.id)
-)
 # The comments of many tasks in one statement (tasks shared with a user): no N+1.
 _COMMENTS_OF_TASKS = Query(
     _SELECT_COMMENTS.where(_c.task_id == ids_param("task_ids").any_()).order_by(
@@ -222,12 +219,6 @@ class PostgresCommentRepository:
             return None
         rows = await self._db.execute(_COMMENT_BY_ID, {"comment_id": comment_id})
         return comment_from_row(rows[0]) if rows else None
-
-    async def for_task(self, task_id: int) -> list[Comment]:
-        if not is_int32(task_id):
-            return []
-        rows = await self._db.execute(_COMMENTS_OF_TASK, {"task_id": task_id})
-        return [comment_from_row(row) for row in rows]
 
     async def update(self, comment: Comment) -> None:
         params = {
