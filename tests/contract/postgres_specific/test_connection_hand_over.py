@@ -93,7 +93,7 @@ async def test_a_committed_write_is_seen_by_the_next_read_on_the_same_connection
             # before any write: outside any transaction
             assert await second.users.token_holder(name, "jti") == (user, False)
             assert second._db is not None
-            assert not second._db.in_transaction
+            assert not second._db._in_transaction
 
 
 async def test_after_an_error_the_connection_is_not_handed_over(own_engine: AsyncEngine) -> None:

@@ -117,10 +117,6 @@ class Database:
         self.auth_changed = False
 
     @property
-    def in_transaction(self) -> bool:
-        return self._in_transaction
-
-    @property
     def auth_cache(self) -> AuthCache | None:
         """Users authenticated recently, for reads outside a transaction only."""
         return None if self._in_transaction else self._auth_cache
@@ -152,10 +148,11 @@ class Database:
                 self._auth_cache.forget_all()
 
     async def reset(self) -> None:
-        """Back to a fresh unit of work's state, keeping the connection (see hand_over.py)."""
+        """Back to a fresh unit of work's state, keeping the connection for the next one
+        (connection_hand_over.py): whatever was not committed is rolled back."""
         self.auth_changed = False
-        if self._in_transaction and self._connection is not None:
-            self._in_transaction = False
+        self._in_transaction = False
+        if self._connection is not None and self._connection.is_in_transaction():
             await self._send(self._connection, "ROLLBACK")
 
     async def close(self) -> None:
