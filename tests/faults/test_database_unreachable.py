@@ -17,14 +17,15 @@ from pathlib import Path
 import httpx
 import pytest
 from fault_kit import free_port, running
-from sqlalchemy import func, literal, select, text
+from sqlalchemy import func, literal, select
 from sqlalchemy.engine import make_url
 
-from faros.adapters.postgres._sql import Database, DatabaseUnavailable
+from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.engine import create_engine
-from faros.adapters.postgres.raw_query import RawQuery
+from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
+from faros.domain.errors import DatabaseUnavailable
 from faros.entrypoints.http.app import create_app
 from faros.entrypoints.settings import Settings
 
@@ -89,26 +90,18 @@ async def test_app_answers_503_quickly_when_the_database_is_unreachable(
 async def test_a_statement_past_the_command_timeout_is_an_outage(database_url: str) -> None:
     url = make_url(database_url).update_query_dict({"command_timeout": "0.5"})
     engine = create_engine(url.render_as_string(hide_password=False), pool_size=1)
-    slow_fetch = RawQuery(select(func.pg_sleep(30)))
     factory = PostgresUnitOfWorkFactory(engine, driver_pool_size=1)
     try:
-        for run in ("through SQLAlchemy", "on the driver's pool"):
-            database = Database(factory.connections)
-            began = time.monotonic()
-            slow = (
-                database.read(text("SELECT pg_sleep(30)"))
-                if run == "through SQLAlchemy"
-                else database.fetch(slow_fetch, {})
-            )
-            with pytest.raises(DatabaseUnavailable):
-                await slow
-            assert time.monotonic() - began < BOUND
-            await database.close()
-            # The pooled connections were not poisoned: the next statement just works.
-            database = Database(factory.connections)
-            assert (await database.read(text("SELECT 1"))).scalar() == 1
-            assert len(await database.fetch(RawQuery(select(literal(1).label("one"))), {})) == 1
-            await database.close()
+        database = Database(factory.pool)
+        began = time.monotonic()
+        with pytest.raises(DatabaseUnavailable):
+            await database.execute(Query(select(func.pg_sleep(30))))
+        assert time.monotonic() - began < BOUND
+        await database.close()
+        # The pooled connection was not poisoned: the next statement just works.
+        database = Database(factory.pool)
+        assert len(await database.execute(Query(select(literal(1).label("one"))))) == 1
+        await database.close()
         await factory.aclose()
     finally:
         await engine.dispose()

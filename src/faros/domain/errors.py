@@ -95,3 +95,17 @@ class PayloadTooLarge(DomainError):
 
 class ServiceUnavailable(DomainError):
     """A backing service (storage, database) failed; safe to retry later (503)."""
+
+
+DATABASE_UNAVAILABLE = "Service temporarily unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached right now; the request may be retried shortly (503).
+
+    Raised by the storage adapter in place of its driver's connection errors, so the layers
+    above see one error whatever the failure looked like (refused, reset, timed out).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(DATABASE_UNAVAILABLE)

@@ -5,8 +5,9 @@ from datetime import date
 from typing import Protocol
 
 from faros.domain.activity import NewActivity
+from faros.domain.comments import Comment
 from faros.domain.sharing import SharePermission
-from faros.domain.tasks import NewTask, Task, TaskQuery, TaskStats, TaskView
+from faros.domain.tasks import NewTask, Task, TaskQuery, TaskStats, TaskView, task_view
 
 
 @dataclass(slots=True, frozen=True)
@@ -15,6 +16,21 @@ class TaskWithShare:
 
     task: Task
     share: SharePermission | None
+
+
+@dataclass(slots=True, frozen=True)
+class TaskWithView:
+    """A task, the asking user's share on it, and what its view adds: comments (oldest first,
+    authors' usernames filled) and how many users it is shared with."""
+
+    task: Task
+    share: SharePermission | None
+    comments: list[Comment]
+    share_count: int
+
+    def view_of(self, task: Task) -> TaskView:
+        """The view of `task` (this task, possibly changed since) with these comments."""
+        return task_view(task, self.comments, self.share_count)
 
 
 @dataclass(slots=True, frozen=True)
@@ -38,6 +54,13 @@ class TaskRepository(Protocol):
         self, task_id: int, user_id: int, *, for_update: bool = False
     ) -> TaskWithShare | None:
         """The task and the caller's share; `for_update` locks the row until commit."""
+        ...
+
+    async def get_with_view(
+        self, task_id: int, user_id: int, *, for_update: bool = False
+    ) -> TaskWithView | None:
+        """`get_with_share` and the task's comments and share count, in one read where the
+        store allows: what reading a task, its comments, or changing it needs."""
         ...
 
     async def get_many_with_shares(

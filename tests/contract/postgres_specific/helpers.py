@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres._sql import Database
+from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.driver_pool import driver_pool
-from faros.adapters.postgres.raw_query import RawQuery
+from faros.adapters.postgres.query import Query
 from faros.domain.tasks import NewTask, Task
 from faros.domain.users import NewUser, User
 from faros.ports.unit_of_work import UnitOfWork
@@ -54,25 +53,18 @@ class StatementLog:
 
 
 @contextmanager
-def count_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
-    """Every statement sent inside the block (BEGIN/COMMIT excluded): through the engine (its
-    events) and straight on the driver (`Database._on_driver`, which the events do not see).
-    """
+def count_statements() -> Iterator[StatementLog]:
+    """Every statement sent inside the block (BEGIN/COMMIT excluded): all go through
+    `Database.execute`."""
     log = StatementLog()
+    execute = Database.execute
 
-    def record(*args: Any) -> None:
-        log.statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
-
-    on_driver = Database._on_driver
-
-    async def spied(self: Database, driver: Any, query: RawQuery, params: Any) -> list[Any]:
+    async def spied(self: Database, query: Query, params: Any = None) -> list[Any]:
         log.statements.append(query.sql)
-        return await on_driver(self, driver, query, params)
+        return await execute(self, query, params)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    Database._on_driver = spied  # type: ignore[method-assign]
+    Database.execute = spied  # type: ignore[method-assign]
     try:
         yield log
     finally:
-        Database._on_driver = on_driver  # type: ignore[method-assign]
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        Database.execute = execute  # type: ignore[method-assign]

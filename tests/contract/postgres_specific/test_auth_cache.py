@@ -37,7 +37,7 @@ async def two_processes(
 
 
 def _cache(factory: PostgresUnitOfWorkFactory) -> AuthCache:
-    cache = factory.connections.auth_cache
+    cache = factory.auth_cache
     assert cache is not None
     return cache
 

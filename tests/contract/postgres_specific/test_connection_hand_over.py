@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres.raw_query import RawQuery
+from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWork, PostgresUnitOfWorkFactory
 
 from .helpers import add_user, driver_checked_out, unique
@@ -16,13 +16,13 @@ from .helpers import add_user, driver_checked_out, unique
 pytestmark = pytest.mark.postgres
 
 
-_PID = RawQuery(select(func.pg_backend_pid().label("pid")))
+_PID = Query(select(func.pg_backend_pid().label("pid")))
 
 
 async def _pid(uow: PostgresUnitOfWork) -> int:
     """The server process of the unit of work's driver connection (the one handed over)."""
     assert uow._db is not None
-    return int((await uow._db.fetch(_PID, {}))[0].pid)
+    return int((await uow._db.execute(_PID))[0].pid)
 
 
 async def test_the_second_unit_of_work_takes_the_first_ones_connection(
@@ -90,10 +90,10 @@ async def test_a_committed_write_is_seen_by_the_next_read_on_the_same_connection
             user = await add_user(first, name)
             await first.commit()
         async with factory() as second:
-            # before any write: the driver path, outside any transaction
+            # before any write: outside any transaction
             assert await second.users.token_holder(name, "jti") == (user, False)
             assert second._db is not None
-            assert not second._db.in_transaction
+            assert not second._db._in_transaction
 
 
 async def test_after_an_error_the_connection_is_not_handed_over(own_engine: AsyncEngine) -> None:
@@ -139,8 +139,8 @@ async def test_units_of_work_at_the_same_time_never_share_a_connection(
 
 async def test_driver_connections_plan_their_statements_once(own_engine: AsyncEngine) -> None:
     factory = PostgresUnitOfWorkFactory(own_engine)
-    mode = RawQuery(select(func.current_setting("plan_cache_mode").label("mode")))
+    mode = Query(select(func.current_setting("plan_cache_mode").label("mode")))
     async with factory() as uow:
         assert uow._db is not None
-        [row] = await uow._db.fetch(mode, {})
+        [row] = await uow._db.execute(mode)
     assert row.mode == "force_generic_plan"

@@ -125,3 +125,18 @@ async def test_a_closed_pool_closes_its_idle_connections_and_lends_no_more(
     assert pool.checked_out == 0
     with pytest.raises(asyncpg.InterfaceError):
         await pool.acquire()
+
+
+async def test_a_terminated_pool_drops_its_connections_and_makes_new_ones(
+    pool: DriverPool,
+) -> None:
+    # What disposing the engine does: a database restart leaves the application running.
+    connection = await pool.acquire()
+    pid = await _pid(connection)
+    await pool.release(connection)
+    pool.terminate()
+    assert connection.is_closed()
+    fresh = await pool.acquire()
+    assert await _pid(fresh) != pid
+    await pool.release(fresh)
+    assert pool.checked_out == 0

@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from .helpers import add_task, add_user
+from .helpers import add_task, add_user, unique
 
 pytestmark = pytest.mark.postgres
 
 
-async def _backend_state(engine: AsyncEngine, uow: UnitOfWork) -> str:
-    """What the server says the unit of work's session is doing, asked from another one."""
+_PID = Query(select(func.pg_backend_pid().label("pid")))
+
+
+async def _pid(uow: UnitOfWork) -> int:
     assert isinstance(uow, PostgresUnitOfWork)
     assert uow._db is not None
-    pid = (await uow._db.read(text("SELECT pg_backend_pid()"))).scalar_one()
+    return int((await uow._db.execute(_PID))[0].pid)
+
+
+async def _state(engine: AsyncEngine, pid: int) -> str:
+    """What the server says a session is doing, asked from another one."""
     async with engine.connect() as observer:
         state = await observer.execute(
             text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
         )
         return str(state.scalar_one())
+
+
+async def _backend_state(engine: AsyncEngine, uow: UnitOfWork) -> str:
+    return await _state(engine, await _pid(uow))
 
 
 async def test_reads_alone_open_no_transaction(
@@ -60,25 +71,13 @@ async def test_commit_without_writes_is_harmless_and_reads_after_writes_see_them
         assert found.task == task
 
 
-async def test_pooled_connections_come_back_transactional(
+async def test_a_unit_of_work_left_without_commit_returns_its_connection_rolled_back(
     uow_factory: UnitOfWorkFactory, engine: AsyncEngine
 ) -> None:
-    # The unit of work switches its connection to autocommit; the pool must undo that, or a
-    # plain engine user would silently run without a transaction.
-    for _ in range(3):
-        async with uow_factory() as uow:
-            await uow.users.get(1)
-    connections = [await engine.connect() for _ in range(5)]  # every idle pooled one
-    try:
-        pids = [
-            (await c.execute(text("SELECT pg_backend_pid()"))).scalar_one() for c in connections
-        ]
-        async with engine.connect() as observer:
-            states = await observer.execute(
-                text("SELECT state FROM pg_stat_activity WHERE pid = ANY(:pids)"),
-                {"pids": pids},
-            )
-            assert set(states.scalars()) == {"idle in transaction"}
-    finally:
-        for connection in connections:
-            await connection.close()
+    name = unique()
+    async with uow_factory() as uow:
+        await add_user(uow, name)
+        pid = await _pid(uow)
+    assert await _state(engine, pid) == "idle"
+    async with uow_factory() as uow:
+        assert await uow.users.by_username(name) is None

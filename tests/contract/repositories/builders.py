@@ -63,6 +63,13 @@ async def comment(
     return await uow.comments.add(NewComment(task.id, author.id, content, at))
 
 
+async def comments_of(uow: UnitOfWork, task: Task) -> list[Comment]:
+    """The task's comments as its view shows them (oldest first, authors named)."""
+    found = await uow.tasks.get_with_view(task.id, task.user_id)
+    assert found is not None
+    return found.comments
+
+
 def entry(
     actor: User,
     task_id: int,

@@ -12,7 +12,7 @@ from faros.domain.errors import Conflict
 from faros.domain.sharing import NewShare, Share, SharePermission
 from faros.ports.unit_of_work import UnitOfWorkFactory
 
-from .builders import NOW, add_task, add_user, comment, share
+from .builders import NOW, add_task, add_user, comment, comments_of, share
 
 OUT_OF_RANGE_IDS = [0, -1, 2**31, 2**63]
 
@@ -141,7 +141,7 @@ async def test_for_task_is_oldest_first_with_id_as_tie_breaker(
         tie_one = await comment(uow, task, bob, "tie one", at=NOW)
         tie_two = await comment(uow, task, ann, "tie two", at=NOW)
         await comment(uow, other, ann, "elsewhere")
-        found = await uow.comments.for_task(task.id)
+        found = await comments_of(uow, task)
         assert [(c.id, c.username) for c in found] == [
             (tie_one.id, bob.username),
             (tie_two.id, ann.username),
@@ -167,7 +167,7 @@ async def test_delete_removes_only_that_comment(uow_factory: UnitOfWorkFactory) 
         kept = await comment(uow, task, owner, "kept")
         await uow.comments.delete(doomed.id)
         assert await uow.comments.get(doomed.id) is None
-        assert [c.id for c in await uow.comments.for_task(task.id)] == [kept.id]
+        assert [c.id for c in await comments_of(uow, task)] == [kept.id]
 
 
 async def test_returned_comments_are_copies(uow_factory: UnitOfWorkFactory) -> None:
@@ -179,4 +179,4 @@ async def test_returned_comments_are_copies(uow_factory: UnitOfWorkFactory) -> N
         found = await uow.comments.get(created.id)
         assert found is not None
         found.content = "mutated again"
-        assert [c.content for c in await uow.comments.for_task(task.id)] == ["original"]
+        assert [c.content for c in await comments_of(uow, task)] == ["original"]

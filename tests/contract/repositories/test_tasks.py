@@ -9,7 +9,7 @@ from faros.domain.files import NewStoredFile
 from faros.domain.sharing import SharePermission
 from faros.domain.tasks import NewTask
 from faros.domain.users import User
-from faros.ports.task_repository import TaskWithShare
+from faros.ports.task_repository import TaskWithShare, TaskWithView
 from faros.ports.unit_of_work import UnitOfWorkFactory
 
 from .builders import NOW, add_task, add_user, comment, entry, share, unique
@@ -186,7 +186,6 @@ async def test_delete_takes_comments_shares_and_files_but_keeps_activity(
 
         assert await uow.tasks.get_with_share(doomed.id, owner.id) is None
         assert await uow.comments.get(doomed_comment.id) is None
-        assert await uow.comments.for_task(doomed.id) == []
         assert await uow.shares.get(doomed.id, friend.id) is None
         assert await uow.shares.for_task(doomed.id) == []
         assert await uow.files.get(stored.id) is None
@@ -230,6 +229,72 @@ async def test_views_attach_named_comments_in_order_and_share_counts(
         ]
         assert (quiet_view.id, quiet_view.comments, quiet_view.share_count) == (quiet.id, [], 0)
         assert await uow.tasks.views([]) == []
+
+
+async def test_get_with_view_brings_the_share_comments_and_share_count(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        owner, ann, bob, stranger = [await add_user(uow) for _ in range(4)]
+        task = await add_task(uow, owner, "busy", tags=["t"])
+        quiet = await add_task(uow, owner, "quiet")
+        # Added newest first: the view still lists them oldest first.
+        c2 = await comment(uow, task, bob, "second", at=NOW + timedelta(seconds=1))
+        c1 = await comment(uow, task, ann, "first", at=NOW)
+        await share(uow, task, ann, "edit")
+        await share(uow, task, bob)
+        for for_update in (False, True):
+            for user, permission in [(owner, None), (ann, "edit"), (bob, "view"), (stranger, None)]:
+                found = await uow.tasks.get_with_view(task.id, user.id, for_update=for_update)
+                assert found is not None
+                assert (found.task, found.share, found.share_count) == (task, permission, 2)
+                assert [(c.id, c.content, c.username) for c in found.comments] == [
+                    (c1.id, "first", ann.username),
+                    (c2.id, "second", bob.username),
+                ]
+        assert await uow.tasks.get_with_view(quiet.id, owner.id) == TaskWithView(quiet, None, [], 0)
+        # What `views` would show of the task as changed in this unit of work.
+        changed = replace(task, title="after")
+        await uow.tasks.update(changed)
+        found = await uow.tasks.get_with_view(task.id, owner.id)
+        assert found is not None
+        assert found.view_of(changed) == (await uow.tasks.views([changed]))[0]
+
+
+async def test_get_with_view_sees_changes_made_in_the_unit_of_work(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        owner, ann = await add_user(uow), await add_user(uow)
+        task = await add_task(uow, owner)
+        before = await uow.tasks.get_with_view(task.id, owner.id)
+        assert before is not None
+        assert (before.comments, before.share_count) == ([], 0)
+        added = await comment(uow, task, ann, "new")
+        granted = await share(uow, task, ann)
+        after = await uow.tasks.get_with_view(task.id, ann.id, for_update=True)
+        assert after is not None
+        assert ([c.id for c in after.comments], after.share, after.share_count) == (
+            [added.id],
+            "view",
+            1,
+        )
+        await uow.comments.delete(added.id)
+        await uow.shares.delete(granted.id)
+        gone = await uow.tasks.get_with_view(task.id, ann.id)
+        assert gone is not None
+        assert (gone.comments, gone.share, gone.share_count) == ([], None, 0)
+
+
+async def test_get_with_view_of_a_missing_task_is_none(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        owner = await add_user(uow)
+        task = await add_task(uow, owner)
+        await uow.tasks.delete(task.id)
+        for task_id in [task.id, *OUT_OF_RANGE_IDS]:
+            for for_update in (False, True):
+                found = await uow.tasks.get_with_view(task_id, owner.id, for_update=for_update)
+                assert found is None
 
 
 async def test_views_show_the_tasks_as_given(uow_factory: UnitOfWorkFactory) -> None:

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from faros.adapters.postgres import _gate
-from faros.adapters.postgres._gate import FairGate
+from faros.adapters.postgres import fair_gate
+from faros.adapters.postgres.fair_gate import FairGate
 
 
 async def test_waiters_enter_in_arrival_order_even_against_late_comers() -> None:
@@ -47,7 +47,7 @@ async def test_no_more_than_size_are_inside() -> None:
 
 
 async def test_a_wait_past_the_pool_timeout_is_an_outage(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_gate, "POOL_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(fair_gate, "POOL_TIMEOUT_SECONDS", 0.05)
     gate = FairGate(1)
     await gate.enter()
     with pytest.raises(TimeoutError):

@@ -101,10 +101,6 @@ class MemoryCommentRepository:
         comment = self._db.comments.get(comment_id) if valid_id(comment_id) else None
         return None if comment is None else read_comment(self._db, comment)
 
-    async def for_task(self, task_id: int) -> list[Comment]:
-        found = [c for c in self._db.comments.values() if c.task_id == task_id]
-        return [read_comment(self._db, c) for c in sorted(found, key=comment_order)]
-
     async def update(self, comment: Comment) -> None:
         stored = self._db.comments.get(comment.id)
         if stored is not None:

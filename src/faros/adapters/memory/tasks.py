@@ -29,7 +29,7 @@ from faros.domain.tasks import (
     is_overdue,
     task_view,
 )
-from faros.ports.task_repository import DueTask, SharedTaskView, TaskWithShare
+from faros.ports.task_repository import DueTask, SharedTaskView, TaskWithShare, TaskWithView
 
 
 def copy_task(task: Task) -> Task:
@@ -124,6 +124,15 @@ class MemoryTaskRepository:
         # `for_update` needs nothing here: units of work on a memory store never overlap.
         task = self._db.tasks.get(task_id) if valid_id(task_id) else None
         return None if task is None else self._with_share(task, user_id)
+
+    async def get_with_view(
+        self, task_id: int, user_id: int, *, for_update: bool = False
+    ) -> TaskWithView | None:
+        found = await self.get_with_share(task_id, user_id, for_update=for_update)
+        if found is None:
+            return None
+        view = (await self.views([found.task]))[0]
+        return TaskWithView(found.task, found.share, view.comments, view.share_count)
 
     async def get_many_with_shares(
         self, task_ids: list[int], user_id: int, *, for_update: bool = False

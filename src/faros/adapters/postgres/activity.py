@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Row, Select, any_, bindparam, func, or_, select, union_all
+from sqlalchemy import CompoundSelect, Row, and_, any_, bindparam, func, or_, select, union_all
 
-from faros.adapters.postgres._sql import BIGINT_SAFE, Database, has_nul, is_int32, utc
-from faros.adapters.postgres.raw_query import RawQuery
+from faros.adapters.postgres.database import Database
+from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import activity_logs, task_shares, tasks, users
+from faros.adapters.postgres.values import BIGINT_SAFE, has_nul, is_int32, utc
 from faros.domain.activity import ActivityEntry, ActivityFilter, ActivityStats, NewActivity
 
 _a = activity_logs.c
@@ -32,7 +33,10 @@ ENTRY_COLUMNS = (
     "details",
     "created_at",
 )
-_INSERT = RawQuery(activity_logs.insert().values({name: bindparam(name) for name in ENTRY_COLUMNS}))
+_INSERT = Query(
+    activity_logs.insert().values({name: bindparam(name) for name in ENTRY_COLUMNS}),
+    transactional=True,
+)
 
 
 def entry_params(entry: NewActivity, prefix: str = "") -> dict[str, Any]:
@@ -41,8 +45,8 @@ def entry_params(entry: NewActivity, prefix: str = "") -> dict[str, Any]:
     return {f"{prefix}{name}": getattr(entry, name) for name in ENTRY_COLUMNS}
 
 
-_TIMELINE = _SELECT.where(_a.task_id == bindparam("task_id")).order_by(_a.created_at, _a.id)
-_STATS = (
+_TIMELINE = Query(_SELECT.where(_a.task_id == bindparam("task_id")).order_by(_a.created_at, _a.id))
+_STATS = Query(
     select(_a.resource_type, _a.action, func.count().label("n"))
     .where(_a.user_id == bindparam("user_id"))
     .group_by(_a.resource_type, _a.action)
@@ -73,7 +77,7 @@ def _visible_ids() -> CompoundSelect[Any]:
             # A collaborator does not see the task being created or deleted.
             or_(
                 about_shared.c.resource_type != "task",
-                about_shared.c.action.not_in(["created", "deleted"]),
+                and_(about_shared.c.action != "created", about_shared.c.action != "deleted"),
             ),
         ),
     )
@@ -104,9 +108,9 @@ def _criteria(criteria: ActivityFilter) -> tuple[tuple[str, ...], dict[str, Any]
 
 
 @lru_cache(maxsize=16)
-def _feed_statement(filters: tuple[str, ...]) -> Select[Any]:
+def _feed_query(filters: tuple[str, ...]) -> Query:
     """Built once per combination of filters; the values are parameters."""
-    return (
+    return Query(
         _FEED.where(*(_FEED_FILTERS[name] for name in filters))
         .order_by(_a.created_at.desc(), _a.id.desc())
         .offset(bindparam("offset"))
@@ -132,7 +136,7 @@ class PostgresActivityRepository:
         self._db = db
 
     async def add(self, entry: NewActivity) -> None:
-        await self._db.run(_INSERT, entry_params(entry))
+        await self._db.execute(_INSERT, entry_params(entry))
 
     async def feed(self, user_id: int, criteria: ActivityFilter) -> list[ActivityEntry]:
         texts = (criteria.resource_type or "", criteria.action or "")
@@ -140,7 +144,7 @@ class PostgresActivityRepository:
             return []
         filters, params = _criteria(criteria)
         params["user_id"] = user_id
-        rows = await self._db.read(_feed_statement(filters), params)
+        rows = await self._db.execute(_feed_query(filters), params)
         return [_from_row(row) for row in rows]
 
     async def stats(self, user_id: int) -> ActivityStats:
@@ -149,7 +153,7 @@ class PostgresActivityRepository:
         by_action: dict[str, int] = {}
         by_resource: dict[str, int] = {}
         total = 0
-        for row in await self._db.read(_STATS, {"user_id": user_id}):
+        for row in await self._db.execute(_STATS, {"user_id": user_id}):
             total += row.n
             by_action[row.action] = by_action.get(row.action, 0) + row.n
             by_resource[row.resource_type] = by_resource.get(row.resource_type, 0) + row.n
@@ -158,4 +162,5 @@ class PostgresActivityRepository:
     async def timeline(self, task_id: int) -> list[ActivityEntry]:
         if not is_int32(task_id):
             return []
-        return [_from_row(row) for row in await self._db.read(_TIMELINE, {"task_id": task_id})]
+        rows = await self._db.execute(_TIMELINE, {"task_id": task_id})
+        return [_from_row(row) for row in rows]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from faros.adapters.postgres._sql import Database, ids_param, is_int32, utc, utc_or_none
+from faros.adapters.postgres.database import Database
+from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import task_comments, task_shares, users
+from faros.adapters.postgres.values import ids_param, is_int32, utc, utc_or_none
 from faros.domain.comments import Comment, NewComment
 from faros.domain.errors import Conflict
 from faros.domain.services.sharing import ALREADY_SHARED
@@ -30,9 +31,11 @@ _SHARE_COLUMNS = (
 _SELECT_SHARES = select(*_SHARE_COLUMNS).join_from(
     task_shares, users, users.c.id == _s.shared_with_user_id
 )
-_SHARES_OF_TASK = _SELECT_SHARES.where(_s.task_id == bindparam("task_id")).order_by(_s.id)
-_SHARE_OF_USER = _SELECT_SHARES.where(
-    _s.task_id == bindparam("task_id"), _s.shared_with_user_id == bindparam("user_id")
+_SHARES_OF_TASK = Query(_SELECT_SHARES.where(_s.task_id == bindparam("task_id")).order_by(_s.id))
+_SHARE_OF_USER = Query(
+    _SELECT_SHARES.where(
+        _s.task_id == bindparam("task_id"), _s.shared_with_user_id == bindparam("user_id")
+    )
 )
 # One statement inserts and names the recipient. DO NOTHING on the (task, user) key keeps the
 # transaction usable and turns a concurrent duplicate into "no row" (D23), never an error.
@@ -49,19 +52,23 @@ _inserted_share = (
     .returning(*task_shares.c)
     .cte("inserted")
 )
-_INSERT_SHARE = select(
-    _inserted_share.c.id,
-    _inserted_share.c.task_id,
-    _inserted_share.c.shared_with_user_id,
-    users.c.username.label("shared_with_username"),
-    _inserted_share.c.permission,
-    _inserted_share.c.shared_at,
-    _inserted_share.c.shared_by_user_id,
-).join_from(_inserted_share, users, users.c.id == _inserted_share.c.shared_with_user_id)
-_SET_PERMISSION = (
-    update(task_shares).where(_s.id == bindparam("share_id")).values(permission=bindparam("p"))
+_INSERT_SHARE = Query(
+    select(
+        _inserted_share.c.id,
+        _inserted_share.c.task_id,
+        _inserted_share.c.shared_with_user_id,
+        users.c.username.label("shared_with_username"),
+        _inserted_share.c.permission,
+        _inserted_share.c.shared_at,
+        _inserted_share.c.shared_by_user_id,
+    ).join_from(_inserted_share, users, users.c.id == _inserted_share.c.shared_with_user_id),
+    transactional=True,
 )
-_DELETE_SHARE = delete(task_shares).where(_s.id == bindparam("share_id"))
+_SET_PERMISSION = Query(
+    update(task_shares).where(_s.id == bindparam("share_id")).values(permission=bindparam("p")),
+    transactional=True,
+)
+_DELETE_SHARE = Query(delete(task_shares).where(_s.id == bindparam("share_id")), transactional=True)
 
 
 def share_from_row(row: Row[Any]) -> Share:
@@ -88,34 +95,31 @@ class PostgresShareRepository:
             "shared_at": share.shared_at,
             "shared_by_user_id": share.shared_by_user_id,
         }
-        self._db.prefetched.clear()  # share counts read ahead are stale now
-        row = (await self._db.write(_INSERT_SHARE, values)).first()
-        if row is None:
+        rows = await self._db.execute(_INSERT_SHARE, values)
+        if not rows:
             raise Conflict(ALREADY_SHARED)
-        return share_from_row(row)
+        return share_from_row(rows[0])
 
     async def for_task(self, task_id: int) -> list[Share]:
         if not is_int32(task_id):
             return []
-        rows = (await self._db.read(_SHARES_OF_TASK, {"task_id": task_id})).all()
+        rows = await self._db.execute(_SHARES_OF_TASK, {"task_id": task_id})
         return [share_from_row(row) for row in rows]
 
     async def get(self, task_id: int, user_id: int) -> Share | None:
         if not (is_int32(task_id) and is_int32(user_id)):
             return None
         params = {"task_id": task_id, "user_id": user_id}
-        row = (await self._db.read(_SHARE_OF_USER, params)).first()
-        return None if row is None else share_from_row(row)
+        rows = await self._db.execute(_SHARE_OF_USER, params)
+        return share_from_row(rows[0]) if rows else None
 
     async def set_permission(self, share_id: int, permission: SharePermission) -> None:
         if is_int32(share_id):
-            self._db.prefetched.clear()  # share counts read ahead are stale now
-            await self._db.write(_SET_PERMISSION, {"share_id": share_id, "p": permission})
+            await self._db.execute(_SET_PERMISSION, {"share_id": share_id, "p": permission})
 
     async def delete(self, share_id: int) -> None:
         if is_int32(share_id):
-            self._db.prefetched.clear()  # share counts read ahead are stale now
-            await self._db.write(_DELETE_SHARE, {"share_id": share_id})
+            await self._db.execute(_DELETE_SHARE, {"share_id": share_id})
 
 
 # --------------------------------------------------------------------------- comments
@@ -133,13 +137,12 @@ _COMMENT_COLUMNS = (
 _SELECT_COMMENTS = select(*_COMMENT_COLUMNS).join_from(
     task_comments, users, users.c.id == _c.user_id
 )
-_COMMENT_BY_ID = _SELECT_COMMENTS.where(_c.id == bindparam("comment_id"))
-_COMMENTS_OF_TASK = _SELECT_COMMENTS.where(_c.task_id == bindparam("task_id")).order_by(
-    _c.created_at, _c.id
-)
-# The comments of many tasks in one statement (task pages, views): no N+1.
-COMMENTS_OF_TASKS = _SELECT_COMMENTS.where(_c.task_id == ids_param("task_ids").any_()).order_by(
-    _c.created_at, _c.id
+_COMMENT_BY_ID = Query(_SELECT_COMMENTS.where(_c.id == bindparam("comment_id")))
+# The comments of many tasks in one statement (tasks shared with a user): no N+1.
+_COMMENTS_OF_TASKS = Query(
+    _SELECT_COMMENTS.where(_c.task_id == ids_param("task_ids").any_()).order_by(
+        _c.created_at, _c.id
+    )
 )
 # Insert and fill the author's username in one round trip.
 _inserted_comment = (
@@ -153,21 +156,27 @@ _inserted_comment = (
     .returning(*task_comments.c)
     .cte("inserted")
 )
-_INSERT_COMMENT = select(
-    _inserted_comment.c.id,
-    _inserted_comment.c.task_id,
-    _inserted_comment.c.user_id,
-    _inserted_comment.c.content,
-    _inserted_comment.c.created_at,
-    _inserted_comment.c.updated_at,
-    users.c.username,
-).join_from(_inserted_comment, users, users.c.id == _inserted_comment.c.user_id)
-_UPDATE_COMMENT = (
+_INSERT_COMMENT = Query(
+    select(
+        _inserted_comment.c.id,
+        _inserted_comment.c.task_id,
+        _inserted_comment.c.user_id,
+        _inserted_comment.c.content,
+        _inserted_comment.c.created_at,
+        _inserted_comment.c.updated_at,
+        users.c.username,
+    ).join_from(_inserted_comment, users, users.c.id == _inserted_comment.c.user_id),
+    transactional=True,
+)
+_UPDATE_COMMENT = Query(
     update(task_comments)
     .where(_c.id == bindparam("comment_id"))
-    .values(content=bindparam("content"), updated_at=bindparam("updated_at"))
+    .values(content=bindparam("content"), updated_at=bindparam("updated_at")),
+    transactional=True,
 )
-_DELETE_COMMENT = delete(task_comments).where(_c.id == bindparam("comment_id"))
+_DELETE_COMMENT = Query(
+    delete(task_comments).where(_c.id == bindparam("comment_id")), transactional=True
+)
 
 
 def comment_from_row(row: Row[Any]) -> Comment:
@@ -182,26 +191,12 @@ def comment_from_row(row: Row[Any]) -> Comment:
     )
 
 
-def prefetch_key(task_id: int) -> tuple[str, int]:
-    """Where `Database.prefetched` keeps a task's (comments, share count) read with the task."""
-    return ("task-view", task_id)
-
-
-def prefetched_view(db: Database, task_id: int) -> tuple[list[Comment], int] | None:
-    """A task's comments (fresh copies, oldest first) and share count, if read ahead."""
-    found = db.prefetched.get(prefetch_key(task_id))
-    if found is None:
-        return None
-    comments, share_count = found
-    return [replace(comment) for comment in comments], share_count
-
-
 async def comments_by_task(db: Database, task_ids: list[int]) -> dict[int, list[Comment]]:
     """The comments of every task in `task_ids`, grouped by task, oldest first."""
     grouped: dict[int, list[Comment]] = {task_id: [] for task_id in task_ids}
     if not task_ids:
         return grouped
-    for row in await db.read(COMMENTS_OF_TASKS, {"task_ids": task_ids}):
+    for row in await db.execute(_COMMENTS_OF_TASKS, {"task_ids": task_ids}):
         grouped[row.task_id].append(comment_from_row(row))
     return grouped
 
@@ -217,25 +212,13 @@ class PostgresCommentRepository:
             "content": comment.content,
             "created_at": comment.created_at,
         }
-        self._db.prefetched.clear()  # comments read ahead are stale now
-        row = (await self._db.write(_INSERT_COMMENT, values)).one()
-        return comment_from_row(row)
+        return comment_from_row((await self._db.execute(_INSERT_COMMENT, values))[0])
 
     async def get(self, comment_id: int) -> Comment | None:
         if not is_int32(comment_id):
             return None
-        row = (await self._db.read(_COMMENT_BY_ID, {"comment_id": comment_id})).first()
-        return None if row is None else comment_from_row(row)
-
-    async def for_task(self, task_id: int) -> list[Comment]:
-        if not is_int32(task_id):
-            return []
-        # GET /tasks/{id}/comments loads the task first, which read its comments too.
-        prefetched = prefetched_view(self._db, task_id)
-        if prefetched is not None:
-            return prefetched[0]
-        rows = (await self._db.read(_COMMENTS_OF_TASK, {"task_id": task_id})).all()
-        return [comment_from_row(row) for row in rows]
+        rows = await self._db.execute(_COMMENT_BY_ID, {"comment_id": comment_id})
+        return comment_from_row(rows[0]) if rows else None
 
     async def update(self, comment: Comment) -> None:
         params = {
@@ -243,10 +226,8 @@ class PostgresCommentRepository:
             "content": comment.content,
             "updated_at": comment.updated_at,
         }
-        self._db.prefetched.clear()  # comments read ahead are stale now
-        await self._db.write(_UPDATE_COMMENT, params)
+        await self._db.execute(_UPDATE_COMMENT, params)
 
     async def delete(self, comment_id: int) -> None:
         if is_int32(comment_id):
-            self._db.prefetched.clear()  # comments read ahead are stale now
-            await self._db.write(_DELETE_COMMENT, {"comment_id": comment_id})
+            await self._db.execute(_DELETE_COMMENT, {"comment_id": comment_id})

@@ -1,17 +1,15 @@
-"""A lean pool of asyncpg connections, for the reads that run straight on the driver
-(`Database.fetch`).
+"""A lean pool of asyncpg connections, one per unit of work (`Database`).
 
 Checking a connection out of SQLAlchemy's pool and back costs about 80 µs of CPU per unit of
 work (three greenlet switches, pool events, reset-on-return bookkeeping), and asyncpg's own
 pool about 75 (a timeout context on each check-out, a proxy object, and a task of its own for
 every release, which it shields from cancellation): more than a statement's round trip
-(bench/README.md, round 4). Read-only units of work, most requests, only ever use this pool,
-so it is kept to what they need: a `FairGate` in front (first come, first served, with the
-check-out timeout) and a stack of idle connections behind it; a connection is made when none is
-idle, one found closed (a server restart) or idle too long is dropped, and one left inside a
-transaction is rolled back on its way back. Connections are made exactly as the engine makes
-its own (same URL, timeouts and server settings) and decode JSON the way SQLAlchemy's
-connections do.
+(bench/README.md, round 4). So this pool is kept to what units of work need: a `FairGate` in
+front (first come, first served, with the check-out timeout) and a stack of idle connections
+behind it; a connection is made when none is idle, one found closed (a server restart) or idle
+too long is dropped, and one left inside a transaction is rolled back on its way back.
+Connections are made exactly as the engine makes its own (same URL, timeouts and server
+settings) and decode JSON the way SQLAlchemy's connections do.
 """
 
 from __future__ import annotations
@@ -27,8 +25,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres._gate import FairGate
 from faros.adapters.postgres.engine import driver_connect_kwargs
+from faros.adapters.postgres.fair_gate import FairGate
 
 if TYPE_CHECKING:
     # Generic only in asyncpg's stubs, not at run time.
@@ -45,7 +43,7 @@ MAX_IDLE_SECONDS: Final = 300.0
 
 async def _json_codecs(connection: asyncpg.Connection) -> None:
     """json and jsonb exactly as SQLAlchemy's asyncpg dialect sets them up on its connections:
-    values arrive as JSON text (SQLAlchemy's bind processing, `RawQuery.arguments`) and are
+    values arrive as JSON text (SQLAlchemy's bind processing, `Query.arguments`) and are
     decoded to Python on the way out, so a statement means the same on either pool."""
     await connection.set_type_codec(
         "json",
@@ -70,7 +68,7 @@ class DriverPool:
         _, params = engine.dialect.create_connect_args(engine.url)
         connect: dict[str, Any] = {k: v for k, v in params.items() if k not in _SQLALCHEMY_ONLY}
         connect.update(driver_connect_kwargs(engine.url))
-        # Every statement here looks rows up by a user's or a task's id, so one generic plan
+        # Nearly every statement looks rows up by a user's or a task's id, so one generic plan
         # per prepared statement serves all values. PostgreSQL's default (`auto`) kept planning
         # the list queries afresh on every execution (a custom plan each time: 0.2 ms of the
         # server's CPU for the first page, 0.7 ms for a filtered list, more than running it);
@@ -170,7 +168,8 @@ class DriverPool:
                 connection.terminate()
 
     def terminate(self) -> None:
-        self._closing = True
+        """Drop every connection at once, with no goodbye to the server; like the engine's pool
+        after `dispose()`, the pool stays usable and makes new connections on demand."""
         self._idle.clear()
         for connection in list(self._open):
             self._drop(connection)
@@ -180,7 +179,7 @@ _pools: WeakKeyDictionary[Engine, DriverPool] = WeakKeyDictionary()
 
 
 def driver_pool(engine: AsyncEngine, size: int) -> DriverPool:
-    """The driver pool beside `engine` (one per engine), closed when the engine is disposed."""
+    """The driver pool beside `engine` (one per engine), emptied when the engine is disposed."""
     existing = _pools.get(engine.sync_engine)
     if existing is not None:
         return existing

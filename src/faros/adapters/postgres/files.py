@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select
 
-from faros.adapters.postgres._sql import Database, is_int32, utc
+from faros.adapters.postgres.database import Database
+from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import task_files
+from faros.adapters.postgres.values import is_int32, utc
 from faros.domain.files import NewStoredFile, StoredFile
 
 _f = task_files.c
@@ -20,10 +22,15 @@ _COLUMNS = (
     _f.content_type,
     _f.uploaded_at,
 )
-_INSERT = task_files.insert().returning(*_COLUMNS)
-_BY_ID = select(*_COLUMNS).where(_f.id == bindparam("file_id"))
-_OF_TASK = select(*_COLUMNS).where(_f.task_id == bindparam("task_id")).order_by(_f.id)
-_DELETE = delete(task_files).where(_f.id == bindparam("file_id"))
+_INSERT = Query(
+    task_files.insert()
+    .values({column.name: bindparam(column.name) for column in _COLUMNS[1:]})
+    .returning(*_COLUMNS),
+    transactional=True,
+)
+_BY_ID = Query(select(*_COLUMNS).where(_f.id == bindparam("file_id")))
+_OF_TASK = Query(select(*_COLUMNS).where(_f.task_id == bindparam("task_id")).order_by(_f.id))
+_DELETE = Query(delete(task_files).where(_f.id == bindparam("file_id")), transactional=True)
 
 
 def _from_row(row: Row[Any]) -> StoredFile:
@@ -51,19 +58,19 @@ class PostgresFileRepository:
             "content_type": stored.content_type,
             "uploaded_at": stored.uploaded_at,
         }
-        return _from_row((await self._db.write(_INSERT, values)).one())
+        return _from_row((await self._db.execute(_INSERT, values))[0])
 
     async def get(self, file_id: int) -> StoredFile | None:
         if not is_int32(file_id):
             return None
-        row = (await self._db.read(_BY_ID, {"file_id": file_id})).first()
-        return None if row is None else _from_row(row)
+        rows = await self._db.execute(_BY_ID, {"file_id": file_id})
+        return _from_row(rows[0]) if rows else None
 
     async def for_task(self, task_id: int) -> list[StoredFile]:
         if not is_int32(task_id):
             return []
-        return [_from_row(row) for row in await self._db.read(_OF_TASK, {"task_id": task_id})]
+        return [_from_row(row) for row in await self._db.execute(_OF_TASK, {"task_id": task_id})]
 
     async def delete(self, file_id: int) -> None:
         if is_int32(file_id):
-            await self._db.write(_DELETE, {"file_id": file_id})
+            await self._db.execute(_DELETE, {"file_id": file_id})

@@ -20,9 +20,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
 
-from faros.adapters.postgres._sql import BIGINT_SAFE, Database, utc
+from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.engine import to_asyncpg_url
+from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import outbox
+from faros.adapters.postgres.values import BIGINT_SAFE, utc
 from faros.domain.outbox import NewOutboxMessage, OutboxMessage
 
 logger = logging.getLogger("faros.outbox")
@@ -47,15 +49,19 @@ _INSERTED = (
     .returning(_o.id)
     .cte("added")
 )
-_ADD = select(func.pg_notify(literal(CHANNEL), literal(""))).select_from(_INSERTED)
+_ADD = Query(
+    select(func.pg_notify(literal(CHANNEL), literal(""))).select_from(_INSERTED),
+    transactional=True,
+)
 # Rows stay locked until the claiming unit of work ends; SKIP LOCKED lets other workers take
 # the next due rows instead of waiting. The partial index on pending rows serves the order.
-_CLAIM = (
+_CLAIM = Query(
     select(_o.id, _o.kind, _o.payload, _o.attempts, _o.created_at)
     .where(_o.status == "pending", _o.available_at <= bindparam("now"))
     .order_by(_o.available_at, _o.id)
     .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
+    .with_for_update(skip_locked=True),
+    transactional=True,
 )
 # The due rows are locked (skipping those another worker holds) in a CTE PostgreSQL runs once,
 # then counted as attempted and pushed past the lease, all in one statement.
@@ -68,27 +74,30 @@ _DUE = (
     .cte("due")
     .prefix_with("MATERIALIZED")
 )
-_LEASE = (
+_LEASE = Query(
     update(outbox)
     .where(_o.id == _DUE.c.id)
     .values(attempts=_o.attempts + 1, available_at=bindparam("until"))
-    .returning(_o.id, _o.kind, _o.payload, _o.attempts, _o.created_at)
+    .returning(_o.id, _o.kind, _o.payload, _o.attempts, _o.created_at),
+    transactional=True,
 )
-_DONE = (
+_DONE = Query(
     update(outbox)
     .where(_o.id == bindparam("message_id"))
-    .values(status="done", processed_at=bindparam("now"))
+    .values(status="done", processed_at=bindparam("now")),
+    transactional=True,
 )
-_RETRY = (
+_RETRY = Query(
     update(outbox)
     .where(_o.id == bindparam("message_id"))
     .values(
         attempts=bindparam("attempts"),
         available_at=bindparam("available_at"),
         last_error=bindparam("error"),
-    )
+    ),
+    transactional=True,
 )
-_DEAD = (
+_DEAD = Query(
     update(outbox)
     .where(_o.id == bindparam("message_id"))
     .values(
@@ -96,9 +105,10 @@ _DEAD = (
         attempts=bindparam("attempts"),
         processed_at=bindparam("now"),
         last_error=bindparam("error"),
-    )
+    ),
+    transactional=True,
 )
-_PENDING = select(func.count()).select_from(outbox).where(_o.status == "pending")
+_PENDING = Query(select(func.count().label("n")).select_from(outbox).where(_o.status == "pending"))
 
 
 def _storable(error: str) -> str:
@@ -127,23 +137,23 @@ class PostgresOutboxRepository:
             "dedupe_key": message.dedupe_key,
             "now": now,
         }
-        await self._db.write(_ADD, params)
+        await self._db.execute(_ADD, params)
 
     async def claim(self, now: datetime, limit: int) -> list[OutboxMessage]:
         if limit <= 0:
             return []
         params = {"now": now, "limit": min(limit, BIGINT_SAFE)}
-        return [_from_row(row) for row in await self._db.write(_CLAIM, params)]
+        return [_from_row(row) for row in await self._db.execute(_CLAIM, params)]
 
     async def lease(self, now: datetime, until: datetime, limit: int) -> list[OutboxMessage]:
         if limit <= 0:
             return []
         params = {"now": now, "until": until, "limit": min(limit, BIGINT_SAFE)}
-        rows = await self._db.write(_LEASE, params)
+        rows = await self._db.execute(_LEASE, params)
         return sorted((_from_row(row) for row in rows), key=lambda message: message.id)
 
     async def mark_done(self, message_id: int, now: datetime) -> None:
-        await self._db.write(_DONE, {"message_id": message_id, "now": now})
+        await self._db.execute(_DONE, {"message_id": message_id, "now": now})
 
     async def mark_retry(
         self, message_id: int, attempts: int, available_at: datetime, error: str
@@ -154,7 +164,7 @@ class PostgresOutboxRepository:
             "available_at": available_at,
             "error": _storable(error),
         }
-        await self._db.write(_RETRY, params)
+        await self._db.execute(_RETRY, params)
 
     async def mark_dead(self, message_id: int, attempts: int, now: datetime, error: str) -> None:
         params = {
@@ -163,10 +173,10 @@ class PostgresOutboxRepository:
             "now": now,
             "error": _storable(error),
         }
-        await self._db.write(_DEAD, params)
+        await self._db.execute(_DEAD, params)
 
     async def pending_count(self) -> int:
-        return int((await self._db.read(_PENDING)).scalar_one())
+        return int((await self._db.execute(_PENDING))[0].n)
 
 
 def _connect_args(url: str) -> dict[str, Any]:

@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from faros.adapters.postgres._sql import Database, is_int32, utc_or_none
+from faros.adapters.postgres.database import Database
+from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import notification_preferences
+from faros.adapters.postgres.values import is_int32, utc_or_none
 from faros.domain.notifications import NotificationPreferences
 
 _p = notification_preferences.c
@@ -23,17 +25,19 @@ _COLUMNS = (
     _p.task_due_soon,
     _p.updated_at,
 )
-_GET = select(*_COLUMNS).where(_p.user_id == bindparam("uid"))
-_GET_FOR_UPDATE = _GET.with_for_update()
+_get = select(*_COLUMNS).where(_p.user_id == bindparam("uid"))
+_GET = Query(_get)
+_GET_FOR_UPDATE = Query(_get.with_for_update(), transactional=True)
 # The flags take their server defaults (API.md §2.8); a row a concurrent request created in
 # the meantime wins and is read back afterwards.
-_CREATE = (
+_CREATE = Query(
     insert(notification_preferences)
     .values(user_id=bindparam("uid"), created_at=bindparam("now"))
     .on_conflict_do_nothing(index_elements=["user_id"])
-    .returning(*_COLUMNS)
+    .returning(*_COLUMNS),
+    transactional=True,
 )
-_UPDATE = (
+_UPDATE = Query(
     update(notification_preferences)
     .where(_p.user_id == bindparam("uid"))
     .values(
@@ -44,7 +48,8 @@ _UPDATE = (
         comment_on_my_task=bindparam("comment_on_my_task"),
         task_due_soon=bindparam("task_due_soon"),
         updated_at=bindparam("updated_at"),
-    )
+    ),
+    transactional=True,
 )
 
 
@@ -71,22 +76,19 @@ class PostgresPreferencesRepository:
         if not is_int32(user_id):
             return NotificationPreferences(user_id=user_id)
         params = {"uid": user_id}
-        if for_update:
-            # A locking read opens the transaction; the lock is held until commit.
-            row = (await self._db.write(_GET_FOR_UPDATE, params)).first()
-        else:
-            # Read first: the row nearly always exists, and a plain read needs no transaction.
-            row = (await self._db.read(_GET, params)).first()
-        if row is None:
-            row = (await self._db.write(_CREATE, {"uid": user_id, "now": now})).first()
-        if row is None:
+        # Read first: the row nearly always exists, and a plain read needs no transaction (a
+        # locking one opens it; the lock is held until commit).
+        get = _GET_FOR_UPDATE if for_update else _GET
+        rows = await self._db.execute(get, params)
+        if not rows:
+            rows = await self._db.execute(_CREATE, {"uid": user_id, "now": now})
+        if not rows:
             # Another transaction inserted it after our read; this new statement sees it.
-            get = _GET_FOR_UPDATE if for_update else _GET
-            row = (await self._db.write(get, params)).one()
-        return _from_row(row)
+            rows = await self._db.execute(get, params)
+        return _from_row(rows[0])
 
     async def update(self, preferences: NotificationPreferences) -> None:
-        await self._db.write(
+        await self._db.execute(
             _UPDATE,
             {
                 "uid": preferences.user_id,

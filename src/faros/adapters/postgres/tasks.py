@@ -31,11 +31,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from faros.adapters.postgres._sql import (
+from faros.adapters.postgres.activity import ENTRY_COLUMNS, entry_params
+from faros.adapters.postgres.collaboration import comment_from_row, comments_by_task
+from faros.adapters.postgres.database import Database
+from faros.adapters.postgres.query import Query
+from faros.adapters.postgres.tables import activity_logs, task_comments, task_shares, tasks
+from faros.adapters.postgres.tables import users as users_table
+from faros.adapters.postgres.values import (
     BIGINT_SAFE,
     INT32_MIN,
     LIKE_ESCAPE,
-    Database,
     contains_pattern,
     has_nul,
     ids_param,
@@ -46,16 +51,6 @@ from faros.adapters.postgres._sql import (
     utc,
     utc_or_none,
 )
-from faros.adapters.postgres.activity import ENTRY_COLUMNS, entry_params
-from faros.adapters.postgres.collaboration import (
-    comment_from_row,
-    comments_by_task,
-    prefetch_key,
-    prefetched_view,
-)
-from faros.adapters.postgres.raw_query import RawQuery
-from faros.adapters.postgres.tables import activity_logs, task_comments, task_shares, tasks
-from faros.adapters.postgres.tables import users as users_table
 from faros.domain.activity import NewActivity
 from faros.domain.comments import Comment
 from faros.domain.tasks import (
@@ -67,7 +62,7 @@ from faros.domain.tasks import (
     TaskView,
     task_view,
 )
-from faros.ports.task_repository import DueTask, SharedTaskView, TaskWithShare
+from faros.ports.task_repository import DueTask, SharedTaskView, TaskWithShare, TaskWithView
 
 _t = tasks.c
 _s = task_shares.c
@@ -85,9 +80,24 @@ _TASK_COLUMNS = (
 _SHARE_COUNT = (
     select(func.count()).where(_s.task_id == _t.id).correlate(tasks).scalar_subquery()
 ).label("share_count")
+_NEW_TASK_COLUMNS = (
+    "title",
+    "description",
+    "completed",
+    "priority",
+    "due_date",
+    "tags",
+    "user_id",
+    "created_at",
+)
 _PRIORITY_RANK = case({"low": 0, "medium": 1, "high": 2}, value=_t.priority)
 
-_INSERT = tasks.insert().returning(*_TASK_COLUMNS)
+_INSERT = Query(
+    tasks.insert()
+    .values({name: bindparam(name) for name in _NEW_TASK_COLUMNS})
+    .returning(*_TASK_COLUMNS),
+    transactional=True,
+)
 _UPDATE_TASK = (
     update(tasks)
     .where(_t.id == bindparam("task_id"))
@@ -100,21 +110,23 @@ _UPDATE_TASK = (
         tags=bindparam("tags"),
     )
 )
-_UPDATE = RawQuery(_UPDATE_TASK)
+_UPDATE = Query(_UPDATE_TASK, transactional=True)
 # The update and its activity entry in one statement (one round trip fewer per edit): the
 # entry is inserted for the row the update returns, so a missing task logs nothing.
 _CHANGED = _UPDATE_TASK.returning(_t.id).cte("changed")
-_UPDATE_LOGGED = RawQuery(
+_UPDATE_LOGGED = Query(
     activity_logs.insert().from_select(
         list(ENTRY_COLUMNS),
         select(
             *(bindparam(f"log_{name}", type_=activity_logs.c[name].type) for name in ENTRY_COLUMNS)
         ).select_from(_CHANGED),
-    )
+    ),
+    transactional=True,
 )
-_DELETE = delete(tasks).where(_t.id == bindparam("task_id"))
-_MARK_REMINDED = (
-    update(tasks).where(_t.id == bindparam("task_id")).values(due_reminder_sent_for=bindparam("d"))
+_DELETE = Query(delete(tasks).where(_t.id == bindparam("task_id")), transactional=True)
+_MARK_REMINDED = Query(
+    update(tasks).where(_t.id == bindparam("task_id")).values(due_reminder_sent_for=bindparam("d")),
+    transactional=True,
 )
 
 # The task and the caller's share on it in one statement; the lock, when asked, is only on
@@ -124,15 +136,17 @@ _WITH_SHARE = select(*_TASK_COLUMNS, _s.permission).outerjoin_from(
     task_shares,
     and_(_s.task_id == _t.id, _s.shared_with_user_id == bindparam("user_id")),
 )
-_ONE_WITH_SHARE = _WITH_SHARE.where(_t.id == bindparam("task_id"))
+_one_with_share = _WITH_SHARE.where(_t.id == bindparam("task_id"))
+_ONE_WITH_SHARE = Query(_one_with_share)
+_ONE_WITH_SHARE_LOCKED = Query(_one_with_share.with_for_update(of=tasks), transactional=True)
 # ORDER BY sits below the row locking, so rows are locked in id order: concurrent bulk
 # updates of overlapping sets cannot deadlock on each other.
-_MANY_WITH_SHARE = _WITH_SHARE.where(_t.id == ids_param("task_ids").any_()).order_by(_t.id)
-_MANY_WITH_SHARE_LOCKED = _MANY_WITH_SHARE.with_for_update(of=tasks)
+_many_with_share = _WITH_SHARE.where(_t.id == ids_param("task_ids").any_()).order_by(_t.id)
+_MANY_WITH_SHARE = Query(_many_with_share)
+_MANY_WITH_SHARE_LOCKED = Query(_many_with_share.with_for_update(of=tasks), transactional=True)
 
 # A task's comments ride along with the task as one row per comment (NULLs when it has
-# none), with their authors' names and the task's share count: what `views` and
-# `comments.for_task` need after a permission check, read in the same round trip.
+# none), with their authors' names and the task's share count (`get_with_view`).
 _c = task_comments.c
 _counted_shares = task_shares.alias("counted_shares")
 _COMMENT_COLUMNS = (
@@ -156,7 +170,7 @@ def _share_count_of(task_id: ColumnElement[int]) -> Any:
     )
 
 
-_ONE_VIEW = (
+_one_view = (
     select(*_TASK_COLUMNS, _s.permission, _share_count_of(_t.id), *_COMMENT_COLUMNS)
     .select_from(
         tasks.outerjoin(
@@ -167,14 +181,15 @@ _ONE_VIEW = (
     .where(_t.id == bindparam("task_id"))
     .order_by(_c.created_at, _c.id)
 )
-_RAW_ONE_VIEW = RawQuery(_ONE_VIEW)
+_ONE_VIEW = Query(_one_view)
 # Locks the task's row only (the comments' side of the join may be NULL).
-_RAW_ONE_VIEW_LOCKED = RawQuery(_ONE_VIEW.with_for_update(of=tasks))
+_ONE_VIEW_LOCKED = Query(_one_view.with_for_update(of=tasks), transactional=True)
 
 # Comments and share counts of a list of tasks in ONE statement: a row per comment, or one
 # row with NULL comment columns for a task without comments.
-_VIEWS = text(
-    """
+_VIEWS = Query(
+    text(
+        """
     SELECT t.id AS view_task_id, sc.n AS share_count,
            c.id, c.task_id, c.user_id, c.content, c.created_at, c.updated_at, u.username
     FROM unnest(CAST(:task_ids AS integer[])) AS t(id)
@@ -185,11 +200,11 @@ _VIEWS = text(
         ON c.task_id = t.id
     ORDER BY c.created_at, c.id
     """
-).bindparams(bindparam("task_ids", type_=ARRAY(Integer)))
-_RAW_VIEWS = RawQuery(_VIEWS)
+    ).bindparams(bindparam("task_ids", type_=ARRAY(Integer)))
+)
 
 _owner = users_table.alias("owner")
-_SHARED_WITH = (
+_SHARED_WITH = Query(
     select(
         *_TASK_COLUMNS,
         _SHARE_COUNT,
@@ -205,8 +220,9 @@ _SHARED_WITH = (
 
 # §6 in one statement: counts with FILTER; tag occurrences grouped once in a CTE and
 # returned as two parallel arrays (names, counts).
-_STATS = text(
-    """
+_STATS = Query(
+    text(
+        """
     WITH tag_counts AS (
         SELECT tag, count(*) AS n
         FROM faros.tasks t2, unnest(t2.tags) AS tag
@@ -230,12 +246,14 @@ _STATS = text(
     FROM faros.tasks t
     WHERE t.user_id = :owner_id
     """
-).bindparams(bindparam("owner_id", type_=Integer), bindparam("today", type_=Date))
+    ).bindparams(bindparam("owner_id", type_=Integer), bindparam("today", type_=Date))
+)
 
 # The partial index on open tasks' due dates serves this; editors are the reminder's other
 # recipients (D15).
-_DUE_FOR_REMINDER = text(
-    """
+_DUE_FOR_REMINDER = Query(
+    text(
+        """
     SELECT t.id, t.title, t.description, t.completed, t.priority, t.created_at, t.due_date,
            t.tags, t.user_id,
            ARRAY(SELECT s.shared_with_user_id FROM faros.task_shares s
@@ -247,6 +265,7 @@ _DUE_FOR_REMINDER = text(
       AND t.due_reminder_sent_for IS DISTINCT FROM t.due_date
     ORDER BY t.id
     """
+    )
 )
 
 
@@ -429,15 +448,14 @@ def _page_statement(
 
 
 @lru_cache(maxsize=256)
-def _page_query(filters: tuple[str, ...], sort_by: SortField | None, descending: bool) -> RawQuery:
-    # Every GET /tasks runs one of these: straight on asyncpg (see `RawQuery`).
-    return RawQuery(_page_statement(filters, sort_by, descending))
+def _page_query(filters: tuple[str, ...], sort_by: SortField | None, descending: bool) -> Query:
+    return Query(_page_statement(filters, sort_by, descending))
 
 
 @lru_cache(maxsize=256)
-def _count_statement(filters: tuple[str, ...]) -> Select[Any]:
-    return (
-        select(func.count())
+def _count_query(filters: tuple[str, ...]) -> Query:
+    return Query(
+        select(func.count().label("total"))
         .select_from(tasks)
         .where(_t.user_id == bindparam("owner_id"), *(_FILTERS[name] for name in filters))
     )
@@ -445,6 +463,11 @@ def _count_statement(filters: tuple[str, ...]) -> Select[Any]:
 
 def _has_impossible_values(query: TaskQuery) -> bool:
     return any(has_nul(value) for value in [*query.tags, query.search or ""])
+
+
+def _share_params(task_id: int, user_id: int) -> dict[str, int]:
+    # No user has id 0 (serial ids start at 1): an impossible caller simply has no share.
+    return {"task_id": task_id, "user_id": user_id if is_int32(user_id) else 0}
 
 
 class PostgresTaskRepository:
@@ -462,31 +485,29 @@ class PostgresTaskRepository:
             "user_id": task.user_id,
             "created_at": task.created_at,
         }
-        return task_from_row((await self._db.write(_INSERT, values)).one())
+        return task_from_row((await self._db.execute(_INSERT, values))[0])
 
     async def get_with_share(
         self, task_id: int, user_id: int, *, for_update: bool = False
     ) -> TaskWithShare | None:
         if not is_int32(task_id):
             return None
-        # No user has id 0 (serial ids start at 1): an impossible caller simply has no share.
-        params = {"task_id": task_id, "user_id": user_id if is_int32(user_id) else 0}
-        if self._db.in_transaction and not for_update:
-            row = (await self._db.read(_ONE_WITH_SHARE, params)).first()
-            return None if row is None else TaskWithShare(task_from_row(row), row.permission)
-        # A look at a task (to read it, or to lock it for a change) is nearly always followed
-        # by its view or comments: read them now, in the same round trip (see `views` and
-        # `comments.for_task`; comment and share writes drop what was read ahead).
-        if for_update:
-            rows = await self._db.run(_RAW_ONE_VIEW_LOCKED, params)
-        else:
-            rows = await self._db.fetch(_RAW_ONE_VIEW, params)
+        query = _ONE_WITH_SHARE_LOCKED if for_update else _ONE_WITH_SHARE
+        rows = await self._db.execute(query, _share_params(task_id, user_id))
+        return TaskWithShare(task_from_row(rows[0]), rows[0].permission) if rows else None
+
+    async def get_with_view(
+        self, task_id: int, user_id: int, *, for_update: bool = False
+    ) -> TaskWithView | None:
+        if not is_int32(task_id):
+            return None
+        query = _ONE_VIEW_LOCKED if for_update else _ONE_VIEW
+        rows = await self._db.execute(query, _share_params(task_id, user_id))
         if not rows:
             return None
         first = rows[0]
         comments = [_comment_of(row) for row in rows if row.c_id is not None]
-        self._db.prefetched[prefetch_key(first.id)] = (comments, first.share_count)
-        return TaskWithShare(task_from_row(first), first.permission)
+        return TaskWithView(task_from_row(first), first.permission, comments, first.share_count)
 
     async def get_many_with_shares(
         self, task_ids: list[int], user_id: int, *, for_update: bool = False
@@ -495,11 +516,9 @@ class PostgresTaskRepository:
         if not wanted:
             return []
         params = {"task_ids": wanted, "user_id": user_id if is_int32(user_id) else 0}
-        if for_update:
-            result = await self._db.write(_MANY_WITH_SHARE_LOCKED, params)
-        else:
-            result = await self._db.read(_MANY_WITH_SHARE, params)
-        return [TaskWithShare(task_from_row(row), row.permission) for row in result]
+        query = _MANY_WITH_SHARE_LOCKED if for_update else _MANY_WITH_SHARE
+        rows = await self._db.execute(query, params)
+        return [TaskWithShare(task_from_row(row), row.permission) for row in rows]
 
     async def update(self, task: Task, change: NewActivity | None = None) -> None:
         params: dict[str, Any] = {
@@ -512,29 +531,22 @@ class PostgresTaskRepository:
             "tags": list(task.tags),
         }
         if change is None:
-            await self._db.run(_UPDATE, params)
+            await self._db.execute(_UPDATE, params)
         else:
-            await self._db.run(_UPDATE_LOGGED, params | entry_params(change, "log_"))
+            await self._db.execute(_UPDATE_LOGGED, params | entry_params(change, "log_"))
 
     async def delete(self, task_id: int) -> None:
         # Comments, shares and file rows go through ON DELETE CASCADE.
         if is_int32(task_id):
-            await self._db.write(_DELETE, {"task_id": task_id})
+            await self._db.execute(_DELETE, {"task_id": task_id})
 
     async def views(self, tasks: list[Task]) -> list[TaskView]:
         if not tasks:
             return []
-        read_ahead = [prefetched_view(self._db, task.id) for task in tasks]
-        if all(found is not None for found in read_ahead):
-            return [
-                task_view(task, found[0], found[1])
-                for task, found in zip(tasks, read_ahead, strict=True)
-                if found is not None
-            ]
         ids = list(dict.fromkeys(task.id for task in tasks))
         comments: dict[int, list[Comment]] = {task_id: [] for task_id in ids}
         share_counts: dict[int, int] = {}
-        for row in await self._db.fetch(_RAW_VIEWS, {"task_ids": ids}):
+        for row in await self._db.execute(_VIEWS, {"task_ids": ids}):
             share_counts[row.view_task_id] = row.share_count
             if row.id is not None:
                 comments[row.view_task_id].append(comment_from_row(row))
@@ -552,13 +564,13 @@ class PostgresTaskRepository:
         page_query = _page_query(filters, query.sort_by, query.sort_order == "desc")
         params["skip"] = min(max(query.skip, 0), BIGINT_SAFE)
         params["limit"] = min(max(query.limit, 0), BIGINT_SAFE)
-        rows = await self._db.fetch(page_query, params)
+        rows = await self._db.execute(page_query, params)
         if not rows:
             if query.skip <= 0 and query.limit > 0:
                 return [], 0
             # A page past the end carries no total; only then is it counted separately.
-            total = (await self._db.read(_count_statement(filters), params)).scalar_one()
-            return [], int(total)
+            counted = await self._db.execute(_count_query(filters), params)
+            return [], int(counted[0].total)
         views: list[TaskView] = []
         for row in rows:
             if not views or views[-1].id != row.id:
@@ -570,7 +582,7 @@ class PostgresTaskRepository:
     async def shared_with(self, user_id: int) -> list[SharedTaskView]:
         if not is_int32(user_id):
             return []
-        rows = (await self._db.read(_SHARED_WITH, {"user_id": user_id})).all()
+        rows = await self._db.execute(_SHARED_WITH, {"user_id": user_id})
         if not rows:
             return []
         comments = await comments_by_task(self._db, list(dict.fromkeys(row.id for row in rows)))
@@ -586,7 +598,7 @@ class PostgresTaskRepository:
     async def stats(self, owner_id: int, today: date) -> TaskStats:
         if not is_int32(owner_id):
             return TaskStats(0, 0, 0, {}, {}, 0, 0, 0)
-        row = (await self._db.read(_STATS, {"owner_id": owner_id, "today": today})).one()
+        row = (await self._db.execute(_STATS, {"owner_id": owner_id, "today": today}))[0]
         by_priority = {
             name: int(count)
             for name, count in (("low", row.low), ("medium", row.medium), ("high", row.high))
@@ -606,7 +618,7 @@ class PostgresTaskRepository:
         )
 
     async def due_for_reminder(self, start: date, end: date) -> list[DueTask]:
-        rows = await self._db.read(_DUE_FOR_REMINDER, {"start": start, "end": end})
+        rows = await self._db.execute(_DUE_FOR_REMINDER, {"start": start, "end": end})
         return [
             DueTask(
                 task=task_from_row(row),
@@ -617,4 +629,4 @@ class PostgresTaskRepository:
 
     async def mark_reminded(self, task_id: int, due_date: date) -> None:
         if is_int32(task_id):
-            await self._db.write(_MARK_REMINDED, {"task_id": task_id, "d": due_date})
+            await self._db.execute(_MARK_REMINDED, {"task_id": task_id, "d": due_date})

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faros.adapters.postgres._gate import FairGate
-from faros.adapters.postgres._sql import Connections, Database, autocommit
 from faros.adapters.postgres.activity import PostgresActivityRepository
 from faros.adapters.postgres.auth_cache import AuthCache
 from faros.adapters.postgres.collaboration import (
     PostgresCommentRepository,
     PostgresShareRepository,
 )
-from faros.adapters.postgres.driver_pool import driver_pool
+from faros.adapters.postgres.connection_hand_over import HAND_OVER, ConnectionHandOver
+from faros.adapters.postgres.database import Database
+from faros.adapters.postgres.driver_pool import DriverPool, driver_pool
 from faros.adapters.postgres.files import PostgresFileRepository
 from faros.adapters.postgres.outbox import PostgresOutboxRepository
 from faros.adapters.postgres.preferences import PostgresPreferencesRepository
@@ -36,46 +34,14 @@ from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
 from faros.ports.user_repository import RevokedTokenRepository, UserRepository
 
-logger = logging.getLogger("faros.postgres")
-
-# Connections of the driver's pool (read-only units of work) per engine; SQLAlchemy's pool
-# keeps its own (engine.py). One worker rarely has more than a few reads waiting on the server.
-DRIVER_POOL_SIZE = 10
-
-
-class _HandOver:
-    """A connection kept from one unit of work for the next one in the same request.
-
-    An authenticated request runs two units of work back to back (the caller's token, then
-    the handler's use case). Handing the first one's connection to the second saves a pool
-    check-out and check-in and the connection's set-up. It is handed over once, never held
-    after the second unit of work (a file download then streams without a connection), and
-    never shared by two units of work at the same time.
-    """
-
-    __slots__ = ("busy", "db", "ended", "uses_left")
-
-    def __init__(self) -> None:
-        self.db: Database | None = None
-        self.busy = False
-        self.uses_left = 2
-        self.ended = False
-
-    def available(self) -> bool:
-        return not (self.busy or self.ended) and self.uses_left > 0
-
-
-_hand_over: ContextVar[_HandOver | None] = ContextVar("faros_connection_hand_over", default=None)
-
 
 class PostgresUnitOfWork:
     """Leaving the block without `commit()` rolls back; the connection always goes back.
 
-    A database that cannot be reached raises `DatabaseUnavailable` (a `ServiceUnavailable`)
-    from any statement or the commit: connections are checked out at the first statement.
-
-    The transaction itself starts lazily, at the first write or row lock (see `Database`), so
-    a read-only unit of work costs only its own statements.
+    A database that cannot be reached raises `DatabaseUnavailable` from any statement or the
+    commit: the connection is checked out at the first statement. The transaction itself
+    starts at the first write or row lock (see `Database`), so a read-only unit of work costs
+    only its own statements.
     """
 
     # Declared as the ports (Protocol attributes are invariant): this also makes mypy check
@@ -90,23 +56,24 @@ class PostgresUnitOfWork:
     preferences: PreferencesRepository
     outbox: OutboxRepository
 
-    def __init__(self, sources: Connections) -> None:
-        self._sources = sources
+    def __init__(self, pool: DriverPool, auth_cache: AuthCache | None) -> None:
+        self._pool = pool
+        self._auth_cache = auth_cache
         self._db: Database | None = None
-        self._hand_over: _HandOver | None = None
+        self._hand_over: ConnectionHandOver | None = None
+
+    def _new_database(self) -> Database:
+        return Database(self._pool, self._auth_cache)
 
     async def __aenter__(self) -> Self:
         if self._db is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
-        hand_over = _hand_over.get()
-        if hand_over is not None and hand_over.available():
-            if hand_over.db is None:
-                hand_over.db = Database(self._sources)
-            hand_over.busy = True
-            self._hand_over = hand_over
-            db = hand_over.db
+        hand_over = HAND_OVER.get()
+        db = None if hand_over is None else hand_over.lend(self._new_database)
+        if db is None:
+            db = self._new_database()
         else:
-            db = Database(self._sources)
+            self._hand_over = hand_over
         self._db = db
         self.users = PostgresUserRepository(db)
         self.revoked_tokens = PostgresRevokedTokenRepository(db)
@@ -130,19 +97,9 @@ class PostgresUnitOfWork:
         if db is None:
             return
         if hand_over is not None:
-            hand_over.busy = False
-            hand_over.uses_left -= 1
-            # After an error the connection may be broken or mid-transaction: not kept.
-            if exc is None and hand_over.uses_left > 0 and not hand_over.ended:
-                try:
-                    await db.reset()
-                except Exception:
-                    logger.debug("a connection could not be reset; not handed over", exc_info=True)
-                else:
-                    return
-            hand_over.db = None
-        # Closing rolls back anything uncommitted, then returns the connection.
-        await db.close()
+            await hand_over.take_back(db, failed=exc is not None)
+        else:
+            await db.close()  # rolls back anything uncommitted, returns the connection
 
     async def commit(self) -> None:
         if self._db is None:
@@ -151,37 +108,31 @@ class PostgresUnitOfWork:
 
 
 class PostgresUnitOfWorkFactory:
-    """A `UnitOfWorkFactory`: each call is a fresh unit of work on the shared engine."""
+    """A `UnitOfWorkFactory`: each call is a fresh unit of work on the engine's database."""
 
     def __init__(
         self,
         engine: AsyncEngine,
         *,
-        driver_pool_size: int = DRIVER_POOL_SIZE,
+        driver_pool_size: int | None = None,
         cache_authentication: bool = False,
     ) -> None:
-        """`cache_authentication`: keep recently authenticated users in the process (see
+        """`driver_pool_size`: connections for units of work, by default as many as the
+        engine's pool holds (which then serves only the health probe and migrations).
+        `cache_authentication`: keep recently authenticated users in the process (see
         auth_cache.py); needs the LISTEN connection that comes with it."""
-        pool = driver_pool(engine, driver_pool_size)
-        self.connections = Connections(
-            engine=engine,
-            # Made once: each `execution_options()` call builds a new engine proxy.
-            reading=autocommit(engine),
-            driver_pool=pool,
-            # As many as SQLAlchemy's pool holds, less one for the outbox worker and the
-            # health probe, which use the engine directly.
-            gate=FairGate(max(1, engine.pool.size() - 1)),  # type: ignore[attr-defined]
-            auth_cache=AuthCache(pool.connect) if cache_authentication else None,
-        )
+        size = driver_pool_size or engine.pool.size()  # type: ignore[attr-defined]
+        self.pool = driver_pool(engine, size)
+        self.auth_cache = AuthCache(self.pool.connect) if cache_authentication else None
 
     def __call__(self) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self.connections)
+        return PostgresUnitOfWork(self.pool, self.auth_cache)
 
     async def aclose(self) -> None:
         """Close the driver pool's connections (the engine's are closed by `dispose()`)."""
-        if self.connections.auth_cache is not None:
-            await self.connections.auth_cache.aclose()
-        await self.connections.driver_pool.close()
+        if self.auth_cache is not None:
+            await self.auth_cache.aclose()
+        await self.pool.close()
 
     @asynccontextmanager
     async def handing_over(self) -> AsyncIterator[None]:
@@ -190,15 +141,10 @@ class PostgresUnitOfWorkFactory:
         Only for requests that read no body: one that does could keep a connection idle while
         a slow client trickles its upload in.
         """
-        hand_over = _HandOver()
-        token = _hand_over.set(hand_over)
+        hand_over = ConnectionHandOver()
+        token = HAND_OVER.set(hand_over)
         try:
             yield
         finally:
-            _hand_over.reset(token)
-            hand_over.ended = True
-            # Busy: a task started in this request is still in its unit of work, which will
-            # return the connection itself when it leaves.
-            if hand_over.db is not None and not hand_over.busy:
-                db, hand_over.db = hand_over.db, None
-                await db.close()
+            HAND_OVER.reset(token)
+            await hand_over.end()

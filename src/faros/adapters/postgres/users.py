@@ -21,18 +21,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from faros.adapters.postgres._sql import (
+from faros.adapters.postgres.database import Database
+from faros.adapters.postgres.query import Query
+from faros.adapters.postgres.tables import revoked_tokens, users
+from faros.adapters.postgres.values import (
     BIGINT_SAFE,
     LIKE_ESCAPE,
-    Database,
     contains_pattern,
     has_nul,
     is_int32,
     utc,
     utc_or_none,
 )
-from faros.adapters.postgres.raw_query import RawQuery
-from faros.adapters.postgres.tables import revoked_tokens, users
 from faros.domain.errors import DuplicateUser
 from faros.domain.users import NewUser, User, UserRef
 
@@ -53,21 +53,21 @@ _COLUMNS = (
     _u.avatar_key,
 )
 _SELECT = select(*_COLUMNS)
-_BY_ID = _SELECT.where(_u.id == bindparam("id"))
-_LOCK_BY_ID = _BY_ID.with_for_update()
-_BY_USERNAME = _SELECT.where(_u.username == bindparam("username"))
-_RAW_BY_USERNAME = RawQuery(_BY_USERNAME)
+_by_id = _SELECT.where(_u.id == bindparam("id"))
+_BY_ID = Query(_by_id)
+_LOCK_BY_ID = Query(_by_id.with_for_update(), transactional=True)
+_BY_USERNAME = Query(_SELECT.where(_u.username == bindparam("username")))
 # Authentication's one read: the user and the token's deny-list entry together.
-_RAW_TOKEN_HOLDER = RawQuery(
+_TOKEN_HOLDER = Query(
     select(
         *_COLUMNS,
         exists().where(revoked_tokens.c.jti == bindparam("jti")).label("revoked"),
     ).where(_u.username == bindparam("username"))
 )
 # Matches the unique index on lower(email), so the lookup is an index probe.
-_BY_EMAIL = _SELECT.where(func.lower(_u.email) == func.lower(bindparam("email")))
-_BY_VERIFICATION = _SELECT.where(_u.verification_code == bindparam("code"))
-_BY_RESET = _SELECT.where(_u.password_reset_token == bindparam("token"))
+_BY_EMAIL = Query(_SELECT.where(func.lower(_u.email) == func.lower(bindparam("email"))))
+_BY_VERIFICATION = Query(_SELECT.where(_u.verification_code == bindparam("code")))
+_BY_RESET = Query(_SELECT.where(_u.password_reset_token == bindparam("token")))
 # A new username must differ from every existing one ignoring case, but databases of the
 # original FAROS may already hold names that differ only in case, so lower(username) cannot
 # have a unique index (its migration would fail on them). Registrations of one lower-cased name
@@ -75,17 +75,20 @@ _BY_RESET = _SELECT.where(_u.password_reset_token == bindparam("token"))
 # for a clash: the second of "bob" and "BOB" waits for the first to commit and then, in the
 # fresh snapshot of its next statement (READ COMMITTED), sees its row.
 _USERNAME_LOCK_SPACE = 0x75736572  # "user": the first key of the two-key advisory locks
-_LOCK_USERNAME = select(
-    func.pg_advisory_xact_lock(
-        literal(_USERNAME_LOCK_SPACE), func.hashtext(func.lower(bindparam("username")))
-    )
+_LOCK_USERNAME = Query(
+    select(
+        func.pg_advisory_xact_lock(
+            literal(_USERNAME_LOCK_SPACE), func.hashtext(func.lower(bindparam("username")))
+        )
+    ),
+    transactional=True,
 )
 _SAME_NAME_IGNORING_CASE = func.lower(_u.username) == func.lower(bindparam("username"))
 # DO NOTHING without a target covers the username, e-mail and lower(email) indexes alike, and
 # leaves the transaction usable (a unique violation would abort it). A concurrent insert of
 # the same values is waited for: it commits (we get no row) or rolls back (we insert).
 # Unlengthed casts: a value too long for its column fails as a plain insert would, never cut.
-_INSERT = (
+_INSERT = Query(
     insert(users)
     .from_select(
         ["username", "email", "hashed_password", "created_at"],
@@ -97,18 +100,21 @@ _INSERT = (
         ).where(~exists().where(_SAME_NAME_IGNORING_CASE)),
     )
     .on_conflict_do_nothing()
-    .returning(*_COLUMNS)
+    .returning(*_COLUMNS),
+    transactional=True,
 )
-_CLASH = select(
-    func.bool_or(_SAME_NAME_IGNORING_CASE).label("username"),
-    func.bool_or(func.lower(_u.email) == func.lower(bindparam("email"))).label("email"),
-).where(
-    or_(
-        _SAME_NAME_IGNORING_CASE,
-        func.lower(_u.email) == func.lower(bindparam("email")),
+_CLASH = Query(
+    select(
+        func.bool_or(_SAME_NAME_IGNORING_CASE).label("username"),
+        func.bool_or(func.lower(_u.email) == func.lower(bindparam("email"))).label("email"),
+    ).where(
+        or_(
+            _SAME_NAME_IGNORING_CASE,
+            func.lower(_u.email) == func.lower(bindparam("email")),
+        )
     )
 )
-_UPDATE = (
+_UPDATE = Query(
     update(users)
     .where(_u.id == bindparam("user_id"))
     .values(
@@ -123,9 +129,10 @@ _UPDATE = (
         password_reset_token_expires=bindparam("password_reset_token_expires"),
         token_version=bindparam("token_version"),
         avatar_key=bindparam("avatar_key"),
-    )
+    ),
+    transactional=True,
 )
-_SEARCH = (
+_SEARCH = Query(
     select(_u.id, _u.username)
     .where(
         _u.username.ilike(bindparam("pattern"), escape=LIKE_ESCAPE),
@@ -158,9 +165,9 @@ class PostgresUserRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def _one(self, statement: Any, params: dict[str, Any]) -> User | None:
-        row = (await self._db.read(statement, params)).first()
-        return None if row is None else user_from_row(row)
+    async def _one(self, query: Query, params: dict[str, Any]) -> User | None:
+        rows = await self._db.execute(query, params)
+        return user_from_row(rows[0]) if rows else None
 
     async def add(self, user: NewUser) -> User:
         values = {
@@ -169,13 +176,12 @@ class PostgresUserRepository:
             "hashed_password": user.hashed_password,
             "created_at": user.created_at,
         }
-        await self._db.write(_LOCK_USERNAME, {"username": user.username})
-        row = (await self._db.write(_INSERT, values)).first()
-        if row is not None:
-            return user_from_row(row)
-        clash = (
-            await self._db.read(_CLASH, {"username": user.username, "email": user.email})
-        ).one()
+        await self._db.execute(_LOCK_USERNAME, {"username": user.username})
+        rows = await self._db.execute(_INSERT, values)
+        if rows:
+            return user_from_row(rows[0])
+        params = {"username": user.username, "email": user.email}
+        clash = (await self._db.execute(_CLASH, params))[0]
         # Username first when both clash; a row gone again since is reported as a username
         # clash too rather than retried: the caller answers 409 either way.
         if clash.email and not clash.username:
@@ -190,15 +196,12 @@ class PostgresUserRepository:
     async def lock(self, user_id: int) -> User | None:
         if not is_int32(user_id):
             return None
-        # A locking read must run inside the transaction, which `write` opens.
-        row = (await self._db.write(_LOCK_BY_ID, {"id": user_id})).first()
-        return None if row is None else user_from_row(row)
+        return await self._one(_LOCK_BY_ID, {"id": user_id})
 
     async def by_username(self, username: str) -> User | None:
         if has_nul(username):
             return None
-        rows = await self._db.fetch(_RAW_BY_USERNAME, {"username": username})
-        return user_from_row(rows[0]) if rows else None
+        return await self._one(_BY_USERNAME, {"username": username})
 
     async def token_holder(self, username: str, jti: str) -> tuple[User, bool] | None:
         if has_nul(jti):  # cannot be on the deny-list (nor be sent: text holds no NUL)
@@ -207,15 +210,15 @@ class PostgresUserRepository:
         if has_nul(username):
             return None
         cache = self._db.auth_cache
+        params = {"username": username, "jti": jti}
         if cache is None:
-            rows = await self._db.fetch(_RAW_TOKEN_HOLDER, {"username": username, "jti": jti})
+            rows = await self._db.execute(_TOKEN_HOLDER, params)
             return (user_from_row(rows[0]), bool(rows[0].revoked)) if rows else None
         known = cache.get(username, jti)
         if known is not None:
             return known, False
         generation = cache.generation
-        # Every authenticated request runs this: straight on asyncpg (see `RawQuery`).
-        rows = await self._db.fetch(_RAW_TOKEN_HOLDER, {"username": username, "jti": jti})
+        rows = await self._db.execute(_TOKEN_HOLDER, params)
         if not rows:
             return None
         user, revoked = user_from_row(rows[0]), bool(rows[0].revoked)
@@ -240,7 +243,7 @@ class PostgresUserRepository:
 
     async def update(self, user: User) -> None:
         self._db.auth_changed = True
-        await self._db.write(
+        await self._db.execute(
             _UPDATE,
             {
                 "user_id": user.id,
@@ -266,12 +269,23 @@ class PostgresUserRepository:
             "exclude_id": exclude_id if is_int32(exclude_id) else 0,
             "limit": min(limit, BIGINT_SAFE),
         }
-        rows = (await self._db.read(_SEARCH, params)).all()
+        rows = await self._db.execute(_SEARCH, params)
         return [UserRef(row.id, row.username) for row in rows]
 
 
-_REVOKE = insert(revoked_tokens).on_conflict_do_nothing(index_elements=["jti"])
-_PURGE = delete(revoked_tokens).where(revoked_tokens.c.expires_at <= bindparam("now"))
+_REVOKE = Query(
+    insert(revoked_tokens)
+    .values(jti=bindparam("jti"), expires_at=bindparam("expires_at"))
+    .on_conflict_do_nothing(index_elements=["jti"]),
+    transactional=True,
+)
+_purged = (
+    delete(revoked_tokens)
+    .where(revoked_tokens.c.expires_at <= bindparam("now"))
+    .returning(revoked_tokens.c.jti)
+    .cte("purged")
+)
+_PURGE = Query(select(func.count().label("n")).select_from(_purged), transactional=True)
 
 
 class PostgresRevokedTokenRepository:
@@ -280,8 +294,7 @@ class PostgresRevokedTokenRepository:
 
     async def add(self, jti: str, expires_at: datetime) -> None:
         self._db.auth_changed = True
-        await self._db.write(_REVOKE, {"jti": jti, "expires_at": expires_at})
+        await self._db.execute(_REVOKE, {"jti": jti, "expires_at": expires_at})
 
     async def purge_expired(self, now: datetime) -> int:
-        result = await self._db.write(_PURGE, {"now": now})
-        return max(result.rowcount, 0)
+        return int((await self._db.execute(_PURGE, {"now": now}))[0].n)

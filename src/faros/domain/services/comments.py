@@ -8,7 +8,7 @@ from faros.domain.errors import Forbidden, NotFound, TaskNotFound
 from faros.domain.permissions import AccessLevel, may_delete_comment, may_edit_comment
 from faros.domain.services.notifications import notify
 from faros.domain.services.stats_cache import invalidate_stats
-from faros.domain.services.task_access import TaskScopedService, load_task
+from faros.domain.services.task_access import TaskScopedService, load_task, load_task_with_view
 from faros.domain.tasks import Task
 from faros.domain.text import require_clean_text
 from faros.domain.users import User
@@ -48,8 +48,8 @@ class CommentService(TaskScopedService):
 
     async def for_task(self, caller: User, task_id: int) -> list[Comment]:
         async with self._uow() as uow:
-            await load_task(uow, task_id, caller.id, AccessLevel.VIEW)
-            return await uow.comments.for_task(task_id)
+            found = await load_task_with_view(uow, task_id, caller.id, AccessLevel.VIEW)
+            return found.comments
 
     async def _load_locked(
         self, uow: UnitOfWork, caller: User, comment_id: int

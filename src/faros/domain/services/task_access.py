@@ -7,6 +7,7 @@ from faros.domain.permissions import AccessLevel, access_level, require
 from faros.domain.tasks import Task
 from faros.ports.cache import Cache
 from faros.ports.clock import Clock
+from faros.ports.task_repository import TaskWithView
 from faros.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -38,3 +39,19 @@ async def load_task(
     level = access_level(found.task.user_id, caller_id, found.share)
     require(level, needed)
     return found.task, level
+
+
+async def load_task_with_view(
+    uow: UnitOfWork,
+    task_id: int,
+    caller_id: int,
+    needed: AccessLevel,
+    *,
+    for_update: bool = False,
+) -> TaskWithView:
+    """`load_task`, with the comments and share count the task's view shows."""
+    found = await uow.tasks.get_with_view(task_id, caller_id, for_update=for_update)
+    if found is None:
+        raise TaskNotFound(task_id)
+    require(access_level(found.task.user_id, caller_id, found.share), needed)
+    return found

@@ -11,7 +11,7 @@ from faros.domain.errors import Invalid, NotFound, TagNotFound
 from faros.domain.permissions import AccessLevel, access_level, require
 from faros.domain.services.notifications import notify
 from faros.domain.services.stats_cache import STATS_TTL_SECONDS, invalidate_stats, stats_key
-from faros.domain.services.task_access import TaskScopedService, load_task
+from faros.domain.services.task_access import TaskScopedService, load_task_with_view
 from faros.domain.tasks import (
     NewTask,
     Priority,
@@ -70,8 +70,8 @@ class TaskService(TaskScopedService):
 
     async def get(self, caller: User, task_id: int) -> TaskView:
         async with self._uow() as uow:
-            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.VIEW)
-            return (await uow.tasks.views([task]))[0]
+            found = await load_task_with_view(uow, task_id, caller.id, AccessLevel.VIEW)
+            return found.view_of(found.task)
 
     async def shared_with_me(self, caller: User) -> list[SharedTaskView]:
         async with self._uow() as uow:
@@ -80,11 +80,14 @@ class TaskService(TaskScopedService):
     async def update(self, caller: User, task_id: int, changes: TaskChanges) -> TaskView:
         check_text_fields(changes.values, BODY)
         async with self._uow() as uow:
-            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
+            found = await load_task_with_view(
+                uow, task_id, caller.id, AccessLevel.EDIT, for_update=True
+            )
+            task = found.task
             if changes.is_empty():
                 raise Invalid(NO_FIELDS)
             updated = await self._apply(uow, caller, task, changes, (*BODY, "tags"))
-            view = (await uow.tasks.views([updated]))[0]
+            view = found.view_of(updated)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id, task.user_id])
         return view
@@ -143,26 +146,32 @@ class TaskService(TaskScopedService):
     async def add_tags(self, caller: User, task_id: int, tags: list[str]) -> TaskView:
         check_tag_texts(tags, BODY)
         async with self._uow() as uow:
-            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
+            found = await load_task_with_view(
+                uow, task_id, caller.id, AccessLevel.EDIT, for_update=True
+            )
+            task = found.task
             merged = merge_tags(task.tags, tags)
             # The body is the bare list of tags, so the 422 names the body itself.
             check_tag_count(task.tags, merged, BODY, tags)
             updated = await self._apply(uow, caller, task, TaskChanges({"tags": merged}), BODY)
-            view = (await uow.tasks.views([updated]))[0]
+            view = found.view_of(updated)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id, task.user_id])
         return view
 
     async def remove_tag(self, caller: User, task_id: int, tag: str) -> TaskView:
         async with self._uow() as uow:
-            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
+            found = await load_task_with_view(
+                uow, task_id, caller.id, AccessLevel.EDIT, for_update=True
+            )
+            task = found.task
             if tag not in task.tags:
                 raise TagNotFound(task_id, tag)
             remaining = list(task.tags)
             remaining.remove(tag)
             changes = TaskChanges({"tags": remaining})
             updated = await self._apply(uow, caller, task, changes, ("path", "tag"))
-            view = (await uow.tasks.views([updated]))[0]
+            view = found.view_of(updated)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id, task.user_id])
         return view
@@ -170,9 +179,12 @@ class TaskService(TaskScopedService):
     async def delete(self, caller: User, task_id: int) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
-            task, _ = await load_task(uow, task_id, caller.id, AccessLevel.OWNER, for_update=True)
+            found = await load_task_with_view(
+                uow, task_id, caller.id, AccessLevel.OWNER, for_update=True
+            )
+            task = found.task
             files = await uow.files.for_task(task_id)
-            comment_authors = {c.user_id for c in await uow.comments.for_task(task_id)}
+            comment_authors = {c.user_id for c in found.comments}
             await uow.activity.add(activity.task_deleted(caller.id, task, now))
             for stored in files:
                 await uow.outbox.add(outbox.delete_blob(stored.stored_filename), now)

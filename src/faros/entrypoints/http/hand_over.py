@@ -1,10 +1,11 @@
 """One database connection for an authenticated read, instead of two check-outs.
 
 A protected route authenticates (one unit of work) and then runs its use case (another). For
-requests that carry no body, `ConnectionHandOver` lets the second unit of work take over the
-first one's connection (see `PostgresUnitOfWorkFactory.handing_over`). Requests with a body
-are left alone: between the two units of work the handler reads the body, and a slow client
-must not keep a pooled connection idle meanwhile.
+requests that carry no body, the second unit of work takes over the first one's connection
+(`PostgresUnitOfWorkFactory.handing_over`; adapters/postgres/connection_hand_over.py says why
+through the request's context). Requests with a body are left alone: between the two units
+of work the handler reads the body, and a slow client must not keep a pooled connection idle
+meanwhile.
 """
 
 from __future__ import annotations

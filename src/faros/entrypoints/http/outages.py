@@ -1,9 +1,9 @@
 """A database that cannot be reached answers 503 with `Retry-After`, never a 500 or a hang.
 
-The PostgreSQL adapter turns lost and unobtainable connections into `DatabaseUnavailable`
-wherever they surface in a unit of work. The handlers below answer that error, and — as a
-safety net for any path that reaches the driver otherwise — the driver's own connection
-errors, with::
+The storage adapter turns lost and unobtainable connections into the domain's
+`DatabaseUnavailable` wherever they surface in a unit of work. The handlers below answer that
+error, and, as a safety net for any path that meets a connection error otherwise, the
+standard library's `ConnectionError` and `TimeoutError`, with::
 
     503 {"detail": "Service temporarily unavailable"}   Retry-After: 5
 
@@ -18,17 +18,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, Final
 
-import asyncpg.exceptions
 from litestar import Request, Response
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
-from sqlalchemy import exc as sa_exc
 
-from faros.adapters.postgres._sql import (
-    DATABASE_UNAVAILABLE,
-    DatabaseUnavailable,
-    is_connection_failure,
-)
-from faros.entrypoints.http.errors import exception_handlers, json_error
+from faros.domain.errors import DATABASE_UNAVAILABLE, DatabaseUnavailable
+from faros.entrypoints.http.errors import json_error
 
 __all__ = ["RETRY_AFTER_SECONDS", "outage_handlers", "unavailable_response"]
 
@@ -55,10 +49,10 @@ def _database_unavailable(_: AnyRequest, exc: DatabaseUnavailable) -> Response[A
     return unavailable_response()
 
 
-def _driver_connection_error(request: AnyRequest, exc: Exception) -> Response[Any]:
-    """A connection error of the driver that bypassed the unit of work's translation."""
+def _connection_error(request: AnyRequest, exc: Exception) -> Response[Any]:
+    """A connection error that bypassed the adapter's translation."""
     logger.warning(
-        "503 on %s %s: database connection failed: %s: %s",
+        "503 on %s %s: connection failed: %s: %s",
         request.method,
         request.url.path,
         type(exc).__name__,
@@ -67,30 +61,12 @@ def _driver_connection_error(request: AnyRequest, exc: Exception) -> Response[An
     return unavailable_response()
 
 
-def _dbapi_error(request: AnyRequest, exc: sa_exc.DBAPIError) -> Response[Any]:
-    """SQLAlchemy's wrapper of every driver error: 503 for a lost connection, else the 500."""
-    if is_connection_failure(exc):
-        return _driver_connection_error(request, exc)
-    internal_error = exception_handlers()[Exception]
-    return internal_error(request, exc)
-
-
 def outage_handlers() -> dict[int | type[Exception], Handler]:
     """Handlers for database connectivity failures; merge after `errors.exception_handlers()`."""
     return {
         DatabaseUnavailable: _database_unavailable,
-        # The safety net: errors that only ever mean "no connection". A bare OSError is left
-        # to the 500 handler: outside the driver it may be anything (a full disk, say).
-        ConnectionError: _driver_connection_error,
-        TimeoutError: _driver_connection_error,
-        sa_exc.TimeoutError: _driver_connection_error,
-        # DB-API's class for "the database's operation failed" (disconnects among them).
-        sa_exc.OperationalError: _driver_connection_error,
-        sa_exc.DBAPIError: _dbapi_error,
-        asyncpg.exceptions.PostgresConnectionError: _driver_connection_error,
-        asyncpg.exceptions.ConnectionDoesNotExistError: _driver_connection_error,
-        asyncpg.exceptions.CannotConnectNowError: _driver_connection_error,
-        asyncpg.exceptions.AdminShutdownError: _driver_connection_error,
-        asyncpg.exceptions.CrashShutdownError: _driver_connection_error,
-        asyncpg.exceptions.TooManyConnectionsError: _driver_connection_error,
+        # Errors that only ever mean "no connection". A bare OSError is left to the 500
+        # handler: outside the driver it may be anything (a full disk, say).
+        ConnectionError: _connection_error,
+        TimeoutError: _connection_error,
     }

@@ -1,11 +1,10 @@
-"""A first-come, first-served limit in front of a connection pool.
+"""A first-come, first-served limit in front of a connection pool (the driver pool's).
 
-Both pools (SQLAlchemy's and asyncpg's) hand connections to waiters through an
-`asyncio.Queue`, which lets a newly arriving request take a connection just released to a
-waiter; the waiter goes to the back of the line, and under load a few requests wait for
-hundreds of milliseconds while most wait for none (measured: p50 4 ms, p99 480 ms at 32
-connections on a 10-connection pool). `asyncio.Semaphore` wakes waiters in order, so letting
-no more requests reach a pool than it has connections keeps its queue empty and waits fair.
+A pool that hands connections to waiters through an `asyncio.Queue` (SQLAlchemy's and
+asyncpg's do) lets a newly arriving request take a connection just released to a waiter; the
+waiter goes to the back of the line, and under load a few requests wait for hundreds of
+milliseconds while most wait for none (bench/README.md). `asyncio.Semaphore` wakes waiters in
+order, so letting no more requests reach a pool than it has connections keeps waits fair.
 """
 
 from __future__ import annotations

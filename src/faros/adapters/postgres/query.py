@@ -1,4 +1,4 @@
-"""Core statements compiled once by SQLAlchemy and run straight on asyncpg (`RawQuery`)."""
+"""Core statements compiled once by SQLAlchemy, to be run on asyncpg (`Query`)."""
 
 from __future__ import annotations
 
@@ -14,21 +14,23 @@ from sqlalchemy.sql import Executable
 _DIALECT: Final = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
-class RawQuery:
-    """A Core statement compiled once to asyncpg's SQL, run by `Database.fetch` and `.run`
-    straight on the driver: reads before a transaction on the driver pool, statements after
-    a transaction's first on the transaction's own connection.
+class Query:
+    """A Core statement compiled once to asyncpg's SQL, for `Database.execute`.
 
-    For the hot statements: SQLAlchemy's execution layer costs about 100-120 µs of CPU per
-    statement on top of asyncpg's own 70 or so (bench/README.md), more than the statement.
+    `transactional`: the statement writes or locks rows, so it must run inside the unit of
+    work's transaction (which it begins); other statements run in autocommit mode until then.
+    Parameters are passed by name, as to SQLAlchemy, and rows read as `row.column`.
     """
 
-    __slots__ = ("_processors", "_row_types", "fixed", "names", "sql", "statement")
+    __slots__ = ("_processors", "_row_types", "fixed", "names", "sql", "transactional")
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: Executable, *, transactional: bool = False) -> None:
         compiled = statement.compile(dialect=_DIALECT)  # type: ignore[attr-defined]
-        self.statement = statement
+        self.transactional = transactional
         self.sql: str = str(compiled)
+        if "POSTCOMPILE" in self.sql:
+            # An expanding IN renders its SQL per call; compiled once, it cannot be run.
+            raise ValueError("use `= ANY(:ids)` (ids_param) instead of IN with a list")
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         # Values the statement carries itself (literals SQLAlchemy sends as parameters, such
         # as the priority ranks of a CASE); the caller supplies the others.
