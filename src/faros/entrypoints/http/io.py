@@ -1,31 +1,39 @@
-"""Reading requests into the structs of `schemas.py` through the contract's validation."""
+"""Reading path ids and odd bodies into typed values through the contract's validation.
+
+Queries and Struct bodies need nothing here: the `params` and `payload` dependencies
+(deps.py) read what a route's `query=` and `body=` options declare.
+"""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from litestar import Request
+from litestar.di import NamedDependency, Provide
 
 from faros.domain.errors import NotFound, TaskNotFound
 from faros.entrypoints.http.validation import (
     decode_body,
     is_json_content_type,
-    parse_query,
     path_int,
 )
 
 _T = TypeVar("_T")
 
 
-async def read_body(request: Request[Any, Any, Any], shape: type[_T]) -> _T:
-    """A non-JSON Content-Type makes the body a plain string, which fails as §1.7 says."""
-    json_content = is_json_content_type(request.headers.get("content-type"))
-    return decode_body(shape, await request.body(), json_content=json_content)
+def body_of(shape: Any) -> Provide:
+    """A route's own `payload` dependency, for a body shape its `body=` option cannot hold.
 
+    Litestar deep-copies route options, and the msgspec metadata of an `Annotated` alias such
+    as `Tags` cannot be copied: such a route documents the plain type with `body=` and decodes
+    the real one here, in the place of `deps.route_payload` (same link of the chain).
+    """
 
-def read_query(request: Request[Any, Any, Any], shape: type[_T]) -> _T:
-    # The raw query string: blank values are kept (`limit=` is a 422), the last repeat wins.
-    return parse_query(shape, request.scope["query_string"])
+    async def decode(request: Request[Any, Any, Any], params: NamedDependency[Any]) -> Any:
+        json_content = is_json_content_type(request.headers.get("content-type"))
+        return decode_body(shape, await request.body(), json_content=json_content)
+
+    return Provide(decode)
 
 
 # Path ids are routed as `{name:str}` (an unparsable `:int` segment would be Litestar's 404;
