@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
-from typing import Any
+from typing import Any, Final
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -31,7 +31,7 @@ from faros.domain.users import User
 from faros.entrypoints.bootstrap import Container
 from faros.entrypoints.http.errors import RateLimitExceeded, ratelimit_policy
 from faros.entrypoints.http.security import Presented, presented_in, read_presented
-from faros.entrypoints.http.validation import decode_body, is_json_content_type, parse_query
+from faros.entrypoints.http.validation import parse_query
 from faros.entrypoints.settings import Settings
 from faros.ports.rate_limiter import RateLimit, RateLimiter
 
@@ -71,12 +71,6 @@ async def authenticated(
         raise AuthenticationFailed(NOT_AUTHENTICATED)
     user = await _container(connection).accounts.authenticate(token)
     connection.scope["user"] = user
-
-
-def caller(request: Request[Any, Any, Any]) -> User | None:
-    """The user the `authenticated` guard found; `None` on public routes."""
-    user: User | None = request.scope.get("user")
-    return user
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
@@ -187,7 +181,7 @@ class Running:
         return self._limits
 
 
-def route_query(request: Request[Any, Any, Any], user: NamedDependency[User | None]) -> Any:
+def route_query(request: Request[Any, Any, Any]) -> Any:
     """The query string read into the route's `query=` Struct (422 in the contract's format).
 
     The raw string, not Litestar's parsed query: blank values are kept (`limit=` is a 422) and
@@ -199,61 +193,69 @@ def route_query(request: Request[Any, Any, Any], user: NamedDependency[User | No
     return parse_query(shape, request.scope["query_string"])
 
 
-async def route_payload(request: Request[Any, Any, Any], params: NamedDependency[Any]) -> Any:
-    """The body read into the route's `body=` Struct (422 in the contract's format).
+def caller(request: Request[Any, Any, Any], limits: NamedDependency[RateLimits]) -> User | None:
+    """The user the `authenticated` guard found; `None` on public routes.
 
-    A non-JSON Content-Type makes the body a plain string, which fails as §1.7 says. `None`
-    on routes that declare no body.
+    Naming `limits` (which needs nothing) only orders the two: see `dependencies`.
     """
-    shape = request.route_handler.opt.get("body")
-    if shape is None:
-        return None
-    json_content = is_json_content_type(request.headers.get("content-type"))
-    return decode_body(shape, await request.body(), json_content=json_content)
+    user: User | None = request.scope.get("user")
+    return user
+
+
+def caller_after_query(
+    request: Request[Any, Any, Any], params: NamedDependency[Any]
+) -> User | None:
+    """`caller` for routes that read a query: the query first, then the caller, in turn."""
+    user: User | None = request.scope.get("user")
+    return user
+
+
+QUERY_FIRST: Final = {"user": Provide(caller_after_query, sync_to_thread=False)}
+"""`dependencies=` of the routes that declare a `query=`: resolves `params` before `user`."""
 
 
 def dependencies(running: Running) -> dict[str, Provide]:
     """Every name a handler may ask for, read from the request or from what the lifespan built.
 
-    The providers form one chain, in §1.8's order: the caller (the guard has answered 401
-    already), the query and the body (422), the rate limits (429), then the services.
     Litestar resolves dependencies that do not depend on each other concurrently, in a task
-    group per request, which costs more than all the providers do; a chain is resolved in turn.
-    Plain synchronous providers run inline (`sync_to_thread=False`): they only read attributes.
+    group per request, which costs more than all these providers do together. So they form
+    chains, resolved in turn: `limits` (which needs nothing), then the caller, then the
+    services (which name the caller); routes that read a query resolve it before the caller
+    (`QUERY_FIRST`). Bodies are not dependencies: `data:` parameters are decoded first. Plain
+    synchronous providers run inline (`sync_to_thread=False`): they only read attributes.
     """
 
-    def limits(payload: NamedDependency[Any]) -> RateLimits:
+    def limits() -> RateLimits:
         return running.limits
 
-    def settings(limits: NamedDependency[RateLimits]) -> Settings:
+    def settings(user: NamedDependency[User | None]) -> Settings:
         return running.container.settings
 
-    def accounts(limits: NamedDependency[RateLimits]) -> AccountService:
+    def accounts(user: NamedDependency[User | None]) -> AccountService:
         return running.container.accounts
 
-    def tasks(limits: NamedDependency[RateLimits]) -> TaskService:
+    def tasks(user: NamedDependency[User | None]) -> TaskService:
         return running.container.tasks
 
-    def sharing(limits: NamedDependency[RateLimits]) -> SharingService:
+    def sharing(user: NamedDependency[User | None]) -> SharingService:
         return running.container.sharing
 
-    def comments(limits: NamedDependency[RateLimits]) -> CommentService:
+    def comments(user: NamedDependency[User | None]) -> CommentService:
         return running.container.comments
 
-    def files(limits: NamedDependency[RateLimits]) -> FileService:
+    def files(user: NamedDependency[User | None]) -> FileService:
         return running.container.files
 
-    def notifications(limits: NamedDependency[RateLimits]) -> NotificationService:
+    def notifications(user: NamedDependency[User | None]) -> NotificationService:
         return running.container.notifications
 
-    def activity(limits: NamedDependency[RateLimits]) -> ActivityService:
+    def activity(user: NamedDependency[User | None]) -> ActivityService:
         return running.container.activity
 
     providers: dict[str, Any] = {
+        "limits": limits,
         "user": caller,
         "params": route_query,
-        "payload": route_payload,
-        "limits": limits,
         "settings": settings,
         "accounts": accounts,
         "tasks": tasks,
@@ -265,10 +267,7 @@ def dependencies(running: Running) -> dict[str, Provide]:
         "client": client_address,
         "token": presented_token,
     }
-    return {
-        name: Provide(provider, sync_to_thread=None if name == "payload" else False)
-        for name, provider in providers.items()
-    }
+    return {name: Provide(provider, sync_to_thread=False) for name, provider in providers.items()}
 
 
 def set_auth_cookie(settings: Settings, response: Response[Any], token: str) -> None:

@@ -1,7 +1,7 @@
-"""Reading path ids and odd bodies into typed values through the contract's validation.
+"""Reading bodies and path ids into typed values through the contract's validation.
 
-Queries and Struct bodies need nothing here: the `params` and `payload` dependencies
-(deps.py) read what a route's `query=` and `body=` options declare.
+A handler's `data: Annotated[Shape, contract_body(Shape)]` is decoded by `ValidationPlugin` with
+the contract's decoder; queries come from the `params` dependency (deps.py).
 """
 
 from __future__ import annotations
@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from litestar import Request
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, BodyKwarg
 
 from faros.domain.errors import NotFound, TaskNotFound
 from faros.entrypoints.http.validation import (
+    body_schema,
     decode_body,
     is_json_content_type,
     path_int,
@@ -21,15 +24,32 @@ from faros.entrypoints.http.validation import (
 _T = TypeVar("_T")
 
 
-def body_of(shape: Any) -> Provide:
-    """A route's own `payload` dependency, for a body shape its `body=` option cannot hold.
+def contract_body(shape: Any) -> BodyKwarg:
+    """The `data:` marker documenting `shape` as the contract's decoder reads it.
 
-    Litestar deep-copies route options, and the msgspec metadata of an `Annotated` alias such
-    as `Tags` cannot be copied: such a route documents the plain type with `body=` and decodes
-    the real one here, in the place of `deps.route_payload` (same link of the chain).
+    Litestar would document the Struct by its own rules; the plugin's schema says what is
+    really accepted (lax booleans and dates, patterns, stripped lengths).
+    """
+    # A component of its own: a Struct nested in another body (`BulkUpdateIn.updates`) would
+    # otherwise register Litestar's rendering under the same name.
+    marker: BodyKwarg = Body(
+        media_type=RequestEncodingType.JSON,
+        schema_extra=body_schema(shape),
+        schema_component_key=f"{shape.__name__}Body",
+    )
+    return marker
+
+
+def body_of(shape: Any) -> Provide:
+    """A dependency decoding the body into `shape`, for shapes a `data:` parameter would lose.
+
+    Litestar hands the plugin a `data:` annotation without its outer `Annotated` metadata, so
+    a constrained bare list (`Tags`: at most so many items) is decoded here instead; its route
+    documents the plain list with `body=`. A non-JSON Content-Type makes the body a plain
+    string, which fails as §1.7 says.
     """
 
-    async def decode(request: Request[Any, Any, Any], params: NamedDependency[Any]) -> Any:
+    async def decode(request: Request[Any, Any, Any]) -> Any:
         json_content = is_json_content_type(request.headers.get("content-type"))
         return decode_body(shape, await request.body(), json_content=json_content)
 

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from faros.domain.activity import ActivityFilter
 from faros.domain.services.activity import ActivityService
 from faros.domain.users import User
-from faros.entrypoints.http.deps import authenticated
+from faros.entrypoints.http.deps import QUERY_FIRST, authenticated
 from faros.entrypoints.http.io import task_id_of
 from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, task_errors
 from faros.entrypoints.http.schemas import (
@@ -31,7 +31,12 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
-@get("/", query=ActivityQuery, responses={**protected_errors(writes=False), 422: INVALID})
+@get(
+    "/",
+    query=ActivityQuery,
+    dependencies=QUERY_FIRST,
+    responses={**protected_errors(writes=False), 422: INVALID},
+)
 async def activity_feed(
     params: NamedDependency[ActivityQuery],
     activity: NamedDependency[ActivityService],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Response, Router, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -9,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from faros.domain.services.accounts import AccountService
 from faros.entrypoints.http.deps import RateLimits, clear_auth_cookie, set_auth_cookie
 from faros.entrypoints.http.error_bodies import Detail, DuplicateUserBody, FailedLoginBody
+from faros.entrypoints.http.io import contract_body
 from faros.entrypoints.http.openapi import public_errors, reply
 from faros.entrypoints.http.password_limits import spend_password_budget
 from faros.entrypoints.http.schemas import (
@@ -34,7 +37,6 @@ RESET_SENT = "If email exists, password reset sent"
 
 @post(
     "/register",
-    body=RegisterIn,
     status_code=HTTP_201_CREATED,
     opt={ALWAYS_CHECK_ORIGIN: True},
     responses={
@@ -43,20 +45,19 @@ RESET_SENT = "If email exists, password reset sent"
     },
 )
 async def register(
-    payload: NamedDependency[RegisterIn],
+    data: Annotated[RegisterIn, contract_body(RegisterIn)],
     accounts: NamedDependency[AccountService],
     limits: NamedDependency[RateLimits],
     client: NamedDependency[str],
 ) -> UserCreatedOut:
     await limits.by_ip(client, REGISTER_LIMIT, "register")
     await spend_password_budget(limits, client)
-    user = await accounts.register(payload.username, payload.email, payload.password, client=client)
+    user = await accounts.register(data.username, data.email, data.password, client=client)
     return out(user, UserCreatedOut)
 
 
 @post(
     "/login",
-    body=LoginIn,
     status_code=HTTP_200_OK,
     opt={ALWAYS_CHECK_ORIGIN: True},
     responses={
@@ -65,15 +66,15 @@ async def register(
     },
 )
 async def login(
-    payload: NamedDependency[LoginIn],
+    data: Annotated[LoginIn, contract_body(LoginIn)],
     accounts: NamedDependency[AccountService],
     limits: NamedDependency[RateLimits],
     client: NamedDependency[str],
     settings: NamedDependency[Settings],
 ) -> Response[TokenOut]:
     await limits.by_ip(client, LOGIN_LIMIT, "login")
-    await spend_password_budget(limits, client, account=payload.username)
-    issued = await accounts.login(payload.username, payload.password, client=client)
+    await spend_password_budget(limits, client, account=data.username)
+    issued = await accounts.login(data.username, data.password, client=client)
     response = Response(TokenOut(access_token=issued.token))
     set_auth_cookie(settings, response, issued.token)
     return response
@@ -93,24 +94,22 @@ async def logout(
 
 @post(
     "/password-reset/request",
-    body=PasswordResetRequestIn,
     status_code=HTTP_200_OK,
     responses=public_errors(writes=True, body=True, limited=True),
 )
 async def request_password_reset(
-    payload: NamedDependency[PasswordResetRequestIn],
+    data: Annotated[PasswordResetRequestIn, contract_body(PasswordResetRequestIn)],
     accounts: NamedDependency[AccountService],
     limits: NamedDependency[RateLimits],
     client: NamedDependency[str],
 ) -> MessageOut:
     await limits.by_ip(client, RESET_REQUEST_LIMIT, "password-reset-request")
-    await accounts.request_password_reset(payload.email)
+    await accounts.request_password_reset(data.email)
     return MessageOut(RESET_SENT)
 
 
 @post(
     "/password-reset/verify",
-    body=PasswordResetVerifyIn,
     status_code=HTTP_200_OK,
     responses={
         **public_errors(writes=True, body=True, limited=True),
@@ -118,7 +117,7 @@ async def request_password_reset(
     },
 )
 async def verify_password_reset(
-    payload: NamedDependency[PasswordResetVerifyIn],
+    data: Annotated[PasswordResetVerifyIn, contract_body(PasswordResetVerifyIn)],
     accounts: NamedDependency[AccountService],
     limits: NamedDependency[RateLimits],
     client: NamedDependency[str],
@@ -126,7 +125,7 @@ async def verify_password_reset(
     await limits.by_ip(client, RESET_VERIFY_LIMIT, "password-reset-verify")
     # Per address only: whose password it is, only redeeming the token tells.
     await spend_password_budget(limits, client)
-    await accounts.reset_password(payload.token, payload.new_password, client=client)
+    await accounts.reset_password(data.token, data.new_password, client=client)
     return MessageOut("Password updated successfully. You can now log in with your new password.")
 
 

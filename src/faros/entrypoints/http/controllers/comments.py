@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -10,7 +12,7 @@ from faros.domain.services.comments import CommentService
 from faros.domain.users import User
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody
-from faros.entrypoints.http.io import comment_id_of, task_id_of
+from faros.entrypoints.http.io import comment_id_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, reply, task_errors
 from faros.entrypoints.http.schemas import CommentIn, CommentOut, out, out_list
 from faros.entrypoints.http.validation import IntPath
@@ -25,17 +27,16 @@ NOT_FOUND = reply(Detail, "Comment not found")
 
 @post(
     "/tasks/{task_id:str}/comments",
-    body=CommentIn,
     status_code=HTTP_201_CREATED,
     responses=task_errors(writes=True, body=True),
 )
 async def add_comment(
     task_id: IntPath,
-    payload: NamedDependency[CommentIn],
+    data: Annotated[CommentIn, contract_body(CommentIn)],
     comments: NamedDependency[CommentService],
     user: NamedDependency[User],
 ) -> CommentOut:
-    comment = await comments.add(user, task_id_of(task_id), payload.content)
+    comment = await comments.add(user, task_id_of(task_id), data.content)
     return out(comment, CommentOut)
 
 
@@ -48,16 +49,15 @@ async def list_comments(
 
 @patch(
     "/comments/{comment_id:str}",
-    body=CommentIn,
     responses={**protected_errors(writes=True, body=True), 403: FORBIDDEN, 404: NOT_FOUND},
 )
 async def edit_comment(
     comment_id: IntPath,
-    payload: NamedDependency[CommentIn],
+    data: Annotated[CommentIn, contract_body(CommentIn)],
     comments: NamedDependency[CommentService],
     user: NamedDependency[User],
 ) -> CommentOut:
-    comment = await comments.edit(user, comment_id_of(comment_id), payload.content)
+    comment = await comments.edit(user, comment_id_of(comment_id), data.content)
     return out(comment, CommentOut)
 
 

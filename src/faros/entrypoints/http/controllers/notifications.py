@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
 from litestar import Router, get, patch, post
@@ -12,8 +13,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_302_FOUND
 from faros.domain.errors import Invalid
 from faros.domain.services.notifications import NotificationService
 from faros.domain.users import User
-from faros.entrypoints.http.deps import RateLimits, authenticated
+from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail
+from faros.entrypoints.http.io import contract_body
 from faros.entrypoints.http.openapi import (
     INVALID,
     PROTECTED,
@@ -48,13 +50,13 @@ async def get_preferences(
     return out(await notifications.preferences(user), PreferencesOut)
 
 
-@patch("/preferences", body=PreferencesIn, responses=protected_errors(writes=True, body=True))
+@patch("/preferences", responses=protected_errors(writes=True, body=True))
 async def update_preferences(
-    payload: NamedDependency[PreferencesIn],
+    data: Annotated[PreferencesIn, contract_body(PreferencesIn)],
     notifications: NamedDependency[NotificationService],
     user: NamedDependency[User],
 ) -> PreferencesOut:
-    preferences = await notifications.update_preferences(user, payload.values())
+    preferences = await notifications.update_preferences(user, data.values())
     return out(preferences, PreferencesOut)
 
 
@@ -89,7 +91,6 @@ protected = Router(
 
 @post(
     "/verify",
-    body=VerifyIn,
     status_code=HTTP_200_OK,
     responses={
         **public_errors(writes=True, body=True, limited=True),
@@ -97,19 +98,20 @@ protected = Router(
     },
 )
 async def verify_by_post(
-    payload: NamedDependency[VerifyIn],
+    data: Annotated[VerifyIn, contract_body(VerifyIn)],
     notifications: NamedDependency[NotificationService],
     limits: NamedDependency[RateLimits],
     client: NamedDependency[str],
 ) -> VerifyOut:
     await limits.by_ip(client, VERIFY_LIMIT, "verify-email")
-    username = await notifications.verify_email(payload.token)
+    username = await notifications.verify_email(data.token)
     return VerifyOut("Email verified successfully", username)
 
 
 @get(
     "/verify",
     query=VerifyQuery,
+    dependencies=QUERY_FIRST,
     status_code=HTTP_302_FOUND,
     responses={**public_errors(writes=False, limited=True), 422: INVALID},
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Router, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -11,7 +13,7 @@ from faros.domain.services.sharing import SharingService
 from faros.domain.users import User
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskNotFoundBody
-from faros.entrypoints.http.io import task_id_of
+from faros.entrypoints.http.io import contract_body, task_id_of
 from faros.entrypoints.http.openapi import PROTECTED, reply, task_errors
 from faros.entrypoints.http.schemas import ShareIn, ShareOut, SharePermissionIn, out, out_list
 from faros.entrypoints.http.validation import IntPath
@@ -31,7 +33,6 @@ async def list_shares(
 
 @post(
     "/{task_id:str}/share",
-    body=ShareIn,
     status_code=HTTP_201_CREATED,
     responses={
         **task_errors(writes=True, body=True, needs="owner"),
@@ -42,29 +43,28 @@ async def list_shares(
 )
 async def share_task(
     task_id: IntPath,
-    payload: NamedDependency[ShareIn],
+    data: Annotated[ShareIn, contract_body(ShareIn)],
     sharing: NamedDependency[SharingService],
     user: NamedDependency[User],
 ) -> ShareOut:
     share = await sharing.share(
-        user, task_id_of(task_id), payload.shared_with_username, payload.permission
+        user, task_id_of(task_id), data.shared_with_username, data.permission
     )
     return out(share, ShareOut)
 
 
 @put(
     "/{task_id:str}/share/{username:str}",
-    body=SharePermissionIn,
     responses={**task_errors(writes=True, body=True, needs="owner"), 404: SHARE_NOT_FOUND},
 )
 async def change_share(
     task_id: IntPath,
     username: FromPath[str],
-    payload: NamedDependency[SharePermissionIn],
+    data: Annotated[SharePermissionIn, contract_body(SharePermissionIn)],
     sharing: NamedDependency[SharingService],
     user: NamedDependency[User],
 ) -> ShareOut:
-    share = await sharing.change_permission(user, task_id_of(task_id), username, payload.permission)
+    share = await sharing.change_permission(user, task_id_of(task_id), username, data.permission)
     return out(share, ShareOut)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -10,9 +12,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from faros.domain.services.tasks import TaskService
 from faros.domain.tasks import TaskChanges, TaskQuery, parse_tag_filter
 from faros.domain.users import User
-from faros.entrypoints.http.deps import RateLimits, authenticated
+from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody, TaskOrTagNotFoundBody
-from faros.entrypoints.http.io import body_of, task_id_of
+from faros.entrypoints.http.io import body_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, reply, task_errors
 from faros.entrypoints.http.schemas import (
     BulkUpdateIn,
@@ -34,7 +36,12 @@ CREATE_LIMIT = RateLimit(100, 3600)
 NO_FIELDS = reply(Detail, "No fields provided for update")
 
 
-@get("/", query=TaskListQuery, responses={**protected_errors(writes=False), 422: INVALID})
+@get(
+    "/",
+    query=TaskListQuery,
+    dependencies=QUERY_FIRST,
+    responses={**protected_errors(writes=False), 422: INVALID},
+)
 async def list_tasks(
     params: NamedDependency[TaskListQuery],
     tasks: NamedDependency[TaskService],
@@ -61,12 +68,11 @@ async def list_tasks(
 
 @post(
     "/",
-    body=TaskCreateIn,
     status_code=HTTP_201_CREATED,
     responses=protected_errors(writes=True, body=True, limited=True),
 )
 async def create_task(
-    payload: NamedDependency[TaskCreateIn],
+    data: Annotated[TaskCreateIn, contract_body(TaskCreateIn)],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
@@ -74,12 +80,12 @@ async def create_task(
     await limits.by_user(user, CREATE_LIMIT, "create-task")
     task = await tasks.create(
         user,
-        title=payload.title,
-        description=payload.description,
-        priority=payload.priority,
-        due_date=payload.due_date,
-        tags=payload.tags,
-        completed=payload.completed,
+        title=data.title,
+        description=data.description,
+        priority=data.priority,
+        due_date=data.due_date,
+        tags=data.tags,
+        completed=data.completed,
     )
     return out(task, TaskOut)
 
@@ -93,7 +99,6 @@ async def task_stats(
 
 @patch(
     "/bulk",
-    body=BulkUpdateIn,
     responses={
         **protected_errors(writes=True, body=True),
         400: NO_FIELDS,
@@ -105,13 +110,11 @@ async def task_stats(
     },
 )
 async def bulk_update(
-    payload: NamedDependency[BulkUpdateIn],
+    data: Annotated[BulkUpdateIn, contract_body(BulkUpdateIn)],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
 ) -> list[TaskOut]:
-    updated = await tasks.bulk_update(
-        user, payload.task_ids, TaskChanges(payload.updates.changes())
-    )
+    updated = await tasks.bulk_update(user, data.task_ids, TaskChanges(data.updates.changes()))
     return out_list(updated, TaskOut)
 
 
@@ -140,16 +143,15 @@ async def get_task(
 
 @patch(
     "/{task_id:str}",
-    body=TaskUpdateIn,
     responses={**task_errors(writes=True, body=True, needs="edit"), 400: NO_FIELDS},
 )
 async def update_task(
     task_id: IntPath,
-    payload: NamedDependency[TaskUpdateIn],
+    data: Annotated[TaskUpdateIn, contract_body(TaskUpdateIn)],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
 ) -> TaskOut:
-    task = await tasks.update(user, task_id_of(task_id), TaskChanges(payload.changes()))
+    task = await tasks.update(user, task_id_of(task_id), TaskChanges(data.changes()))
     return out(task, TaskOut)
 
 
@@ -168,16 +170,16 @@ async def delete_task(
     "/{task_id:str}/tags",
     status_code=HTTP_200_OK,
     body=list[str],
-    dependencies={"payload": body_of(Tags)},
+    dependencies={"tags": body_of(Tags)},
     responses=task_errors(writes=True, body=True, needs="edit"),
 )
 async def add_tags(
     task_id: IntPath,
-    payload: NamedDependency[list[str]],
+    tags: NamedDependency[list[str]],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
 ) -> TaskOut:
-    return out(await tasks.add_tags(user, task_id_of(task_id), payload), TaskOut)
+    return out(await tasks.add_tags(user, task_id_of(task_id), tags), TaskOut)
 
 
 @delete(

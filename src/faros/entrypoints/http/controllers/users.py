@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, patch, post
 from litestar.di import NamedDependency
@@ -15,9 +15,9 @@ from faros.domain.services.accounts import AccountService
 from faros.domain.services.files import FileService
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.files import closing_stream
-from faros.entrypoints.http.deps import RateLimits, authenticated, set_auth_cookie
+from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated, set_auth_cookie
 from faros.entrypoints.http.error_bodies import Detail
-from faros.entrypoints.http.io import user_id_of
+from faros.entrypoints.http.io import contract_body, user_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
     PROTECTED,
@@ -50,14 +50,13 @@ async def profile(user: NamedDependency[User]) -> UserProfileOut:
 
 @patch(
     "/me/change-password",
-    body=ChangePasswordIn,
     responses={
         **protected_errors(writes=True, body=True, limited=True),
         400: reply(Detail, "Current password is incorrect (D9)"),
     },
 )
 async def change_password(
-    payload: NamedDependency[ChangePasswordIn],
+    data: Annotated[ChangePasswordIn, contract_body(ChangePasswordIn)],
     accounts: NamedDependency[AccountService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
@@ -66,14 +65,19 @@ async def change_password(
 ) -> Response[MessageOut]:
     await limits.by_user(user, CHANGE_PASSWORD_LIMIT, "change-password")
     await spend_password_budget(limits, client, account=user.username)
-    issued = await accounts.change_password(user, payload.current_password, payload.new_password)
+    issued = await accounts.change_password(user, data.current_password, data.new_password)
     response = Response(MessageOut("Password changed successfully"))
     # Older tokens are void now (D3); the cookie client keeps its session with a fresh one.
     set_auth_cookie(settings, response, issued.token)
     return response
 
 
-@get("/search", query=UserSearchQuery, responses={**protected_errors(writes=False), 422: INVALID})
+@get(
+    "/search",
+    query=UserSearchQuery,
+    dependencies=QUERY_FIRST,
+    responses={**protected_errors(writes=False), 422: INVALID},
+)
 async def search_users(
     params: NamedDependency[UserSearchQuery],
     accounts: NamedDependency[AccountService],
