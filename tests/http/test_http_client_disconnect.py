@@ -62,9 +62,7 @@ async def test_a_client_leaving_mid_body_is_one_info_line_with_499(
     app: Litestar, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG):
-        await asyncio.gather(
-            *(_leave_mid_body(app, "/auth/register") for _ in range(SLOW_CLIENTS))
-        )
+        await asyncio.gather(*(_leave_mid_body(app, "/auth/register") for _ in range(SLOW_CLIENTS)))
     problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert problems == [], [f"{r.name}: {r.getMessage()}" for r in problems]
     assert not [r for r in caplog.records if r.exc_info]

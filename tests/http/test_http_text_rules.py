@@ -50,9 +50,7 @@ async def test_the_tags_route_keeps_the_cap_for_an_edit_collaborator(
     assert len(await _tags_of(client, owner.auth, task["id"])) == MAX_TAGS
 
 
-async def test_many_small_additions_never_pass_the_cap(
-    api: Any, client: httpx.AsyncClient
-) -> None:
+async def test_many_small_additions_never_pass_the_cap(api: Any, client: httpx.AsyncClient) -> None:
     owner = await api.user("cap")
     task = await api.task(owner)
     url = f"/tasks/{task['id']}/tags"

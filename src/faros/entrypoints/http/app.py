@@ -29,13 +29,12 @@ from faros.entrypoints.http.controllers import (
     tasks,
     users,
 )
-from faros.entrypoints.http.deps import authenticated
+from faros.entrypoints.http.deps import Running, dependencies
 from faros.entrypoints.http.errors import exception_handlers
 from faros.entrypoints.http.hand_over import install_connection_hand_over
 from faros.entrypoints.http.openapi import security_components
 from faros.entrypoints.http.outages import outage_handlers
 from faros.entrypoints.http.request_log import install_request_log
-from faros.entrypoints.http.route_table_docs import RouteTableDocs
 from faros.entrypoints.http.security import (
     cors_config,
     install_preflight_status,
@@ -89,6 +88,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         container: Container = build_container(settings, database_url=url, adapters=given)
         app.state.container = container
+        running.start(container)
         # Only PostgreSQL announces new outbox messages; elsewhere the worker polls.
         jobs = BackgroundJobs(container.outbox, container.notifications, listen_url=url)
         if settings.outbox_worker:
@@ -99,13 +99,15 @@ def create_app(
             await jobs.stop()
             await container.aclose()
 
+    running = Running()
     app = Litestar(
         route_handlers=ROUTERS,
+        dependencies=dependencies(running),
         lifespan=[lifespan],
         exception_handlers={**exception_handlers(), **outage_handlers()},
         cors_config=cors_config(settings.cors_origins),
         middleware=[request_guard(settings.cors_origins, settings.cookie_name)],
-        plugins=[ValidationPlugin(), RouteTableDocs(authenticated)],
+        plugins=[ValidationPlugin()],
         # Logging is configured once by the CLI; Litestar must not replace the root handler.
         logging_config=None,
         request_max_body_size=settings.max_body_bytes,

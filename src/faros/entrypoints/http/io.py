@@ -1,31 +1,59 @@
-"""Reading requests into the structs of `schemas.py` through the contract's validation."""
+"""Reading bodies and path ids into typed values through the contract's validation.
+
+A handler's `data: Annotated[Shape, contract_body(Shape)]` is decoded by `ValidationPlugin` with
+the contract's decoder; queries come from the `params` dependency (deps.py).
+"""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from litestar import Request
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, BodyKwarg
 
 from faros.domain.errors import NotFound, TaskNotFound
 from faros.entrypoints.http.validation import (
+    body_schema,
     decode_body,
     is_json_content_type,
-    parse_query,
     path_int,
 )
 
 _T = TypeVar("_T")
 
 
-async def read_body(request: Request[Any, Any, Any], shape: type[_T]) -> _T:
-    """A non-JSON Content-Type makes the body a plain string, which fails as §1.7 says."""
-    json_content = is_json_content_type(request.headers.get("content-type"))
-    return decode_body(shape, await request.body(), json_content=json_content)
+def contract_body(shape: Any) -> BodyKwarg:
+    """The `data:` marker documenting `shape` as the contract's decoder reads it.
+
+    Litestar would document the Struct by its own rules; the plugin's schema says what is
+    really accepted (lax booleans and dates, patterns, stripped lengths).
+    """
+    # A component of its own: a Struct nested in another body (`BulkUpdateIn.updates`) would
+    # otherwise register Litestar's rendering under the same name.
+    marker: BodyKwarg = Body(
+        media_type=RequestEncodingType.JSON,
+        schema_extra=body_schema(shape),
+        schema_component_key=f"{shape.__name__}Body",
+    )
+    return marker
 
 
-def read_query(request: Request[Any, Any, Any], shape: type[_T]) -> _T:
-    # The raw query string: blank values are kept (`limit=` is a 422), the last repeat wins.
-    return parse_query(shape, request.scope["query_string"])
+def body_of(shape: Any) -> Provide:
+    """A dependency decoding the body into `shape`, for shapes a `data:` parameter would lose.
+
+    Litestar hands the plugin a `data:` annotation without its outer `Annotated` metadata, so
+    a constrained bare list (`Tags`: at most so many items) is decoded here instead; its route
+    documents the plain list with `body=`. A non-JSON Content-Type makes the body a plain
+    string, which fails as §1.7 says.
+    """
+
+    async def decode(request: Request[Any, Any, Any]) -> Any:
+        json_content = is_json_content_type(request.headers.get("content-type"))
+        return decode_body(shape, await request.body(), json_content=json_content)
+
+    return Provide(decode)
 
 
 # Path ids are routed as `{name:str}` (an unparsable `:int` segment would be Litestar's 404;

@@ -9,11 +9,9 @@ whether or not such an account exists, so a refusal reveals nothing.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
-from litestar.connection import ASGIConnection
-
-from faros.entrypoints.http.deps import client_address, enforce_limit
+from faros.entrypoints.http.deps import RateLimits
 from faros.ports.rate_limiter import RateLimit
 
 CHANGE_PASSWORD_LIMIT: Final = RateLimit(5, 60)
@@ -24,15 +22,13 @@ BUDGET_BUCKET: Final = "passwords"  # the RateLimit-Policy name
 
 
 async def spend_password_budget(
-    connection: ASGIConnection[Any, Any, Any, Any], *, account: str | None = None
+    limits: RateLimits, client: str, *, account: str | None = None
 ) -> None:
     """Count one hash against the client's address, then against `account` (a username).
 
     The address first: a request its address may not make does not eat into the account's
     budget, so one address cannot use up someone else's.
     """
-    address = f"ip_{client_address(connection)}"
-    await enforce_limit(connection, PASSWORD_BUDGET, BUDGET_BUCKET, address)
+    await limits.spend(PASSWORD_BUDGET, BUDGET_BUCKET, f"ip_{client}")
     if account is not None:
-        identity = f"account_{account}"
-        await enforce_limit(connection, PASSWORD_BUDGET, BUDGET_BUCKET, identity)
+        await limits.spend(PASSWORD_BUDGET, BUDGET_BUCKET, f"account_{account}")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from litestar import Request, Router, get
+from litestar import Router, get
+from litestar.di import NamedDependency
 
 from faros.domain.activity import ActivityFilter
-from faros.entrypoints.http.deps import authenticated, caller, container_of
-from faros.entrypoints.http.io import read_query, task_id_of
+from faros.domain.services.activity import ActivityService
+from faros.domain.users import User
+from faros.entrypoints.http.deps import QUERY_FIRST, authenticated
+from faros.entrypoints.http.io import task_id_of
+from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, task_errors
 from faros.entrypoints.http.schemas import (
     ActivityOut,
     ActivityQuery,
@@ -28,9 +31,17 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
-@get("/", query=ActivityQuery)
-async def activity_feed(request: Request[Any, Any, Any]) -> list[ActivityOut]:
-    params = read_query(request, ActivityQuery)
+@get(
+    "/",
+    query=ActivityQuery,
+    dependencies=QUERY_FIRST,
+    responses={**protected_errors(writes=False), 422: INVALID},
+)
+async def activity_feed(
+    params: NamedDependency[ActivityQuery],
+    activity: NamedDependency[ActivityService],
+    user: NamedDependency[User],
+) -> list[ActivityOut]:
     criteria = ActivityFilter(
         resource_type=params.resource_type,
         action=params.action,
@@ -39,20 +50,22 @@ async def activity_feed(request: Request[Any, Any, Any]) -> list[ActivityOut]:
         limit=params.limit,
         offset=params.offset,
     )
-    entries = await container_of(request).activity.feed(caller(request), criteria)
+    entries = await activity.feed(user, criteria)
     return out_list(entries, ActivityOut)
 
 
-@get("/stats")
-async def activity_stats(request: Request[Any, Any, Any]) -> ActivityStatsOut:
-    return out(await container_of(request).activity.stats(caller(request)), ActivityStatsOut)
+@get("/stats", responses=protected_errors(writes=False))
+async def activity_stats(
+    activity: NamedDependency[ActivityService], user: NamedDependency[User]
+) -> ActivityStatsOut:
+    return out(await activity.stats(user), ActivityStatsOut)
 
 
-@get("/tasks/{task_id:str}")
+@get("/tasks/{task_id:str}", responses=task_errors(writes=False))
 async def task_timeline(
-    request: Request[Any, Any, Any], task_id: IntPath
+    task_id: IntPath, activity: NamedDependency[ActivityService], user: NamedDependency[User]
 ) -> list[TimelineEntryOut]:
-    timeline = await container_of(request).activity.timeline(caller(request), task_id_of(task_id))
+    timeline = await activity.timeline(user, task_id_of(task_id))
     return [
         TimelineEntryOut(
             id=item.entry.id,
@@ -73,5 +86,6 @@ router = Router(
     path="/activity",
     route_handlers=[activity_feed, activity_stats, task_timeline],
     guards=[authenticated],
+    security=PROTECTED,
     tags=["activity"],
 )

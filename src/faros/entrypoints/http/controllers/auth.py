@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from litestar import Request, Response, Router, post
+from litestar import Response, Router, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from faros.entrypoints.http.deps import (
-    clear_auth_cookie,
-    client_address,
-    container_of,
-    limit_by_ip,
-    presented_token,
-    set_auth_cookie,
-)
-from faros.entrypoints.http.io import read_body
+from faros.domain.services.accounts import AccountService
+from faros.entrypoints.http.deps import RateLimits, clear_auth_cookie, set_auth_cookie
+from faros.entrypoints.http.error_bodies import Detail, DuplicateUserBody, FailedLoginBody
+from faros.entrypoints.http.io import contract_body
+from faros.entrypoints.http.openapi import public_errors, reply
 from faros.entrypoints.http.password_limits import spend_password_budget
 from faros.entrypoints.http.schemas import (
     LoginIn,
@@ -28,6 +25,7 @@ from faros.entrypoints.http.schemas import (
     out,
 )
 from faros.entrypoints.http.security import ALWAYS_CHECK_ORIGIN
+from faros.entrypoints.settings import Settings
 from faros.ports.rate_limiter import RateLimit
 
 REGISTER_LIMIT = RateLimit(10, 3600)
@@ -40,57 +38,94 @@ RESET_SENT = "If email exists, password reset sent"
 @post(
     "/register",
     status_code=HTTP_201_CREATED,
-    body=RegisterIn,
     opt={ALWAYS_CHECK_ORIGIN: True},
+    responses={
+        **public_errors(writes=True, body=True, limited=True),
+        409: reply(DuplicateUserBody, "Username or e-mail already registered"),
+    },
 )
-async def register(request: Request[Any, Any, Any]) -> UserCreatedOut:
-    data = await read_body(request, RegisterIn)
-    await limit_by_ip(request, REGISTER_LIMIT, "register")
-    await spend_password_budget(request)
-    user = await container_of(request).accounts.register(
-        data.username, data.email, data.password, client=client_address(request)
-    )
+async def register(
+    data: Annotated[RegisterIn, contract_body(RegisterIn)],
+    accounts: NamedDependency[AccountService],
+    limits: NamedDependency[RateLimits],
+    client: NamedDependency[str],
+) -> UserCreatedOut:
+    await limits.by_ip(client, REGISTER_LIMIT, "register")
+    await spend_password_budget(limits, client)
+    user = await accounts.register(data.username, data.email, data.password, client=client)
     return out(user, UserCreatedOut)
 
 
-@post("/login", status_code=HTTP_200_OK, body=LoginIn, opt={ALWAYS_CHECK_ORIGIN: True})
-async def login(request: Request[Any, Any, Any]) -> Response[TokenOut]:
-    data = await read_body(request, LoginIn)
-    await limit_by_ip(request, LOGIN_LIMIT, "login")
-    await spend_password_budget(request, account=data.username)
-    issued = await container_of(request).accounts.login(
-        data.username, data.password, client=client_address(request)
-    )
+@post(
+    "/login",
+    status_code=HTTP_200_OK,
+    opt={ALWAYS_CHECK_ORIGIN: True},
+    responses={
+        **public_errors(writes=True, body=True, limited=True),
+        401: reply(FailedLoginBody, "Invalid username or password (`WWW-Authenticate: Bearer`)"),
+    },
+)
+async def login(
+    data: Annotated[LoginIn, contract_body(LoginIn)],
+    accounts: NamedDependency[AccountService],
+    limits: NamedDependency[RateLimits],
+    client: NamedDependency[str],
+    settings: NamedDependency[Settings],
+) -> Response[TokenOut]:
+    await limits.by_ip(client, LOGIN_LIMIT, "login")
+    await spend_password_budget(limits, client, account=data.username)
+    issued = await accounts.login(data.username, data.password, client=client)
     response = Response(TokenOut(access_token=issued.token))
-    set_auth_cookie(request, response, issued.token)
+    set_auth_cookie(settings, response, issued.token)
     return response
 
 
-@post("/logout", status_code=HTTP_200_OK)
-async def logout(request: Request[Any, Any, Any]) -> Response[MessageOut]:
-    await container_of(request).accounts.logout(presented_token(request))
+@post("/logout", status_code=HTTP_200_OK, responses=public_errors(writes=True))
+async def logout(
+    token: NamedDependency[str | None],
+    accounts: NamedDependency[AccountService],
+    settings: NamedDependency[Settings],
+) -> Response[MessageOut]:
+    await accounts.logout(token)
     response = Response(MessageOut("Logged out successfully"))
-    clear_auth_cookie(request, response)
+    clear_auth_cookie(settings, response)
     return response
 
 
-@post("/password-reset/request", status_code=HTTP_200_OK, body=PasswordResetRequestIn)
-async def request_password_reset(request: Request[Any, Any, Any]) -> MessageOut:
-    data = await read_body(request, PasswordResetRequestIn)
-    await limit_by_ip(request, RESET_REQUEST_LIMIT, "password-reset-request")
-    await container_of(request).accounts.request_password_reset(data.email)
+@post(
+    "/password-reset/request",
+    status_code=HTTP_200_OK,
+    responses=public_errors(writes=True, body=True, limited=True),
+)
+async def request_password_reset(
+    data: Annotated[PasswordResetRequestIn, contract_body(PasswordResetRequestIn)],
+    accounts: NamedDependency[AccountService],
+    limits: NamedDependency[RateLimits],
+    client: NamedDependency[str],
+) -> MessageOut:
+    await limits.by_ip(client, RESET_REQUEST_LIMIT, "password-reset-request")
+    await accounts.request_password_reset(data.email)
     return MessageOut(RESET_SENT)
 
 
-@post("/password-reset/verify", status_code=HTTP_200_OK, body=PasswordResetVerifyIn)
-async def verify_password_reset(request: Request[Any, Any, Any]) -> MessageOut:
-    data = await read_body(request, PasswordResetVerifyIn)
-    await limit_by_ip(request, RESET_VERIFY_LIMIT, "password-reset-verify")
+@post(
+    "/password-reset/verify",
+    status_code=HTTP_200_OK,
+    responses={
+        **public_errors(writes=True, body=True, limited=True),
+        400: reply(Detail, "Invalid or expired reset token"),
+    },
+)
+async def verify_password_reset(
+    data: Annotated[PasswordResetVerifyIn, contract_body(PasswordResetVerifyIn)],
+    accounts: NamedDependency[AccountService],
+    limits: NamedDependency[RateLimits],
+    client: NamedDependency[str],
+) -> MessageOut:
+    await limits.by_ip(client, RESET_VERIFY_LIMIT, "password-reset-verify")
     # Per address only: whose password it is, only redeeming the token tells.
-    await spend_password_budget(request)
-    await container_of(request).accounts.reset_password(
-        data.token, data.new_password, client=client_address(request)
-    )
+    await spend_password_budget(limits, client)
+    await accounts.reset_password(data.token, data.new_password, client=client)
     return MessageOut("Password updated successfully. You can now log in with your new password.")
 
 

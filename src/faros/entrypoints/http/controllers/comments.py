@@ -2,49 +2,80 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from litestar import Request, Router, delete, get, patch, post
+from litestar import Router, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from faros.entrypoints.http.deps import authenticated, caller, container_of
-from faros.entrypoints.http.io import comment_id_of, read_body, task_id_of
+from faros.domain.services.comments import CommentService
+from faros.domain.users import User
+from faros.entrypoints.http.deps import authenticated
+from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody
+from faros.entrypoints.http.io import comment_id_of, contract_body, task_id_of
+from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, reply, task_errors
 from faros.entrypoints.http.schemas import CommentIn, CommentOut, out, out_list
 from faros.entrypoints.http.validation import IntPath
 
+FORBIDDEN = reply(
+    TaskForbiddenBody | Detail,
+    "No access to the comment's task (Family A), not its author (Family B), or a refused "
+    "cross-site write (D4)",
+)
+NOT_FOUND = reply(Detail, "Comment not found")
 
-@post("/tasks/{task_id:str}/comments", status_code=HTTP_201_CREATED, body=CommentIn)
-async def add_comment(request: Request[Any, Any, Any], task_id: IntPath) -> CommentOut:
-    data = await read_body(request, CommentIn)
-    comment = await container_of(request).comments.add(
-        caller(request), task_id_of(task_id), data.content
-    )
+
+@post(
+    "/tasks/{task_id:str}/comments",
+    status_code=HTTP_201_CREATED,
+    responses=task_errors(writes=True, body=True),
+)
+async def add_comment(
+    task_id: IntPath,
+    data: Annotated[CommentIn, contract_body(CommentIn)],
+    comments: NamedDependency[CommentService],
+    user: NamedDependency[User],
+) -> CommentOut:
+    comment = await comments.add(user, task_id_of(task_id), data.content)
     return out(comment, CommentOut)
 
 
-@get("/tasks/{task_id:str}/comments")
-async def list_comments(request: Request[Any, Any, Any], task_id: IntPath) -> list[CommentOut]:
-    comments = await container_of(request).comments.for_task(caller(request), task_id_of(task_id))
-    return out_list(comments, CommentOut)
+@get("/tasks/{task_id:str}/comments", responses=task_errors(writes=False))
+async def list_comments(
+    task_id: IntPath, comments: NamedDependency[CommentService], user: NamedDependency[User]
+) -> list[CommentOut]:
+    return out_list(await comments.for_task(user, task_id_of(task_id)), CommentOut)
 
 
-@patch("/comments/{comment_id:str}", body=CommentIn)
-async def edit_comment(request: Request[Any, Any, Any], comment_id: IntPath) -> CommentOut:
-    data = await read_body(request, CommentIn)
-    comment = await container_of(request).comments.edit(
-        caller(request), comment_id_of(comment_id), data.content
-    )
+@patch(
+    "/comments/{comment_id:str}",
+    responses={**protected_errors(writes=True, body=True), 403: FORBIDDEN, 404: NOT_FOUND},
+)
+async def edit_comment(
+    comment_id: IntPath,
+    data: Annotated[CommentIn, contract_body(CommentIn)],
+    comments: NamedDependency[CommentService],
+    user: NamedDependency[User],
+) -> CommentOut:
+    comment = await comments.edit(user, comment_id_of(comment_id), data.content)
     return out(comment, CommentOut)
 
 
-@delete("/comments/{comment_id:str}", status_code=HTTP_204_NO_CONTENT)
-async def delete_comment(request: Request[Any, Any, Any], comment_id: IntPath) -> None:
-    await container_of(request).comments.delete(caller(request), comment_id_of(comment_id))
+@delete(
+    "/comments/{comment_id:str}",
+    status_code=HTTP_204_NO_CONTENT,
+    responses={**protected_errors(writes=True), 422: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
+)
+async def delete_comment(
+    comment_id: IntPath, comments: NamedDependency[CommentService], user: NamedDependency[User]
+) -> None:
+    await comments.delete(user, comment_id_of(comment_id))
 
 
 router = Router(
     path="/",
     route_handlers=[add_comment, list_comments, edit_comment, delete_comment],
     guards=[authenticated],
+    security=PROTECTED,
     tags=["comments"],
 )

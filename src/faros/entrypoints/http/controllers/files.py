@@ -8,12 +8,28 @@ from urllib.parse import quote
 
 from litestar import Request, Router, delete, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.di import NamedDependency
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from faros.domain.files import MAX_UPLOAD_SIZE, served_type
-from faros.entrypoints.http.deps import authenticated, caller, container_of, limit_by_user
+from faros.domain.services.files import FileService
+from faros.domain.users import User
+from faros.entrypoints.http.deps import RateLimits, authenticated
+from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody
 from faros.entrypoints.http.io import file_id_of, task_id_of
+from faros.entrypoints.http.openapi import (
+    INVALID,
+    PROTECTED,
+    RATE_LIMITED,
+    STORAGE_DOWN,
+    TASK_FORBIDDEN,
+    Binary,
+    MultipartUpload,
+    protected_errors,
+    reply,
+    task_errors,
+)
 from faros.entrypoints.http.schemas import FileInfoOut, FileUploadedOut, out, out_list
 from faros.entrypoints.http.uploads import body_limit, single_file_part
 from faros.entrypoints.http.validation import IntPath
@@ -64,27 +80,57 @@ def closing_stream(chunks: AsyncIterator[bytes], headers: dict[str, str]) -> Str
     "/tasks/{task_id:str}/files",
     status_code=HTTP_201_CREATED,
     request_max_body_size=body_limit(MAX_UPLOAD_SIZE),
+    operation_class=MultipartUpload,
+    responses={
+        **task_errors(writes=True, body=True, needs="edit"),
+        400: reply(
+            Detail,
+            "File type not allowed, too large, or its content does not match its type; a name "
+            "with control characters or over 255 characters; a content type that is not one "
+            "media type",
+        ),
+        429: RATE_LIMITED,
+        503: STORAGE_DOWN,
+    },
 )
-async def upload_file(request: Request[Any, Any, Any], task_id: IntPath) -> FileUploadedOut:
+async def upload_file(
+    request: Request[Any, Any, Any],
+    task_id: IntPath,
+    files: NamedDependency[FileService],
+    user: NamedDependency[User],
+    limits: NamedDependency[RateLimits],
+) -> FileUploadedOut:
+    # The body is read here, as a stream, so the file is never held whole in memory.
     async with single_file_part(request, MAX_UPLOAD_SIZE) as part:
         number = task_id_of(task_id)
-        await limit_by_user(request, UPLOAD_LIMIT, "upload")
-        stored = await container_of(request).files.upload(
-            caller(request), number, part.filename, part.content_type, part.chunks
-        )
+        await limits.by_user(user, UPLOAD_LIMIT, "upload")
+        stored = await files.upload(user, number, part.filename, part.content_type, part.chunks)
     return out(stored, FileUploadedOut)
 
 
-@get("/tasks/{task_id:str}/files")
-async def list_files(request: Request[Any, Any, Any], task_id: IntPath) -> list[FileInfoOut]:
-    files = await container_of(request).files.for_task(caller(request), task_id_of(task_id))
-    return out_list(files, FileInfoOut)
+@get("/tasks/{task_id:str}/files", responses=task_errors(writes=False))
+async def list_files(
+    task_id: IntPath, files: NamedDependency[FileService], user: NamedDependency[User]
+) -> list[FileInfoOut]:
+    return out_list(await files.for_task(user, task_id_of(task_id)), FileInfoOut)
 
 
-@get("/files/{file_id:str}")
-async def download_file(request: Request[Any, Any, Any], file_id: IntPath) -> Stream:
-    files = container_of(request).files
-    stored, size, chunks = await files.open(caller(request), file_id_of(file_id))
+@get(
+    "/files/{file_id:str}",
+    responses={
+        # The stored file's own type: Litestar cannot infer it from `Stream`.
+        200: reply(Binary, "The stored bytes", media_type="*/*"),
+        **protected_errors(writes=False),
+        422: INVALID,
+        403: TASK_FORBIDDEN,
+        404: reply(Detail, "No such file, or its stored object is missing"),
+        503: STORAGE_DOWN,
+    },
+)
+async def download_file(
+    file_id: IntPath, files: NamedDependency[FileService], user: NamedDependency[User]
+) -> Stream:
+    stored, size, chunks = await files.open(user, file_id_of(file_id))
     return closing_stream(
         chunks,
         {
@@ -96,14 +142,29 @@ async def download_file(request: Request[Any, Any, Any], file_id: IntPath) -> St
     )
 
 
-@delete("/files/{file_id:str}", status_code=HTTP_204_NO_CONTENT)
-async def delete_file(request: Request[Any, Any, Any], file_id: IntPath) -> None:
-    await container_of(request).files.delete(caller(request), file_id_of(file_id))
+@delete(
+    "/files/{file_id:str}",
+    status_code=HTTP_204_NO_CONTENT,
+    responses={
+        **protected_errors(writes=True),
+        422: INVALID,
+        403: reply(
+            TaskForbiddenBody | Detail,
+            "No permission on the file's task (Family A), or a refused cross-site write (D4)",
+        ),
+        404: reply(Detail, "No such file"),
+    },
+)
+async def delete_file(
+    file_id: IntPath, files: NamedDependency[FileService], user: NamedDependency[User]
+) -> None:
+    await files.delete(user, file_id_of(file_id))
 
 
 router = Router(
     path="/",
     route_handlers=[upload_file, list_files, download_file, delete_file],
     guards=[authenticated],
+    security=PROTECTED,
     tags=["files"],
 )

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, Router, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_503_SERVICE_UNAVAILABLE
 
 from faros import __version__
-from faros.entrypoints.http.deps import container_of
+from faros.entrypoints.bootstrap import Container
+from faros.entrypoints.http.openapi import reply
 from faros.entrypoints.http.schemas import HealthOut, RootOut, VersionOut
+from faros.entrypoints.settings import Settings
 
 
 @get("/")
@@ -22,10 +26,15 @@ async def favicon() -> None:
     return None
 
 
-@get("/health", cache=False)
-async def health(request: Request[Any, Any, Any]) -> Response[HealthOut]:
+@get(
+    "/health",
+    cache=False,
+    responses={503: reply(HealthOut, "The database cannot be reached (D6)")},
+)
+async def health(state: State) -> Response[HealthOut]:
     """D6: 200 when the database answers, 503 when it does not; Redis is reported, not required."""
-    container = container_of(request)
+    # The pings are the container's own, not services a handler elsewhere would ask for.
+    container: Container = state.container
     database_up = await container.database_ping()
     if container.redis_ping is None:
         redis = "disabled"
@@ -39,8 +48,8 @@ async def health(request: Request[Any, Any, Any]) -> Response[HealthOut]:
 
 
 @get("/version")
-async def version(request: Request[Any, Any, Any]) -> VersionOut:
-    return VersionOut(__version__, container_of(request).settings.environment)
+async def version(settings: NamedDependency[Settings]) -> VersionOut:
+    return VersionOut(__version__, settings.environment)
 
 
 @get("/openapi.json", include_in_schema=False)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 from urllib.parse import quote
 
-from litestar import Request, Router, get, patch, post
+from litestar import Router, get, patch, post
+from litestar.di import NamedDependency
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_302_FOUND
 
 from faros.domain.errors import Invalid
-from faros.entrypoints.http.deps import (
-    authenticated,
-    caller,
-    container_of,
-    limit_by_ip,
-    limit_by_user,
+from faros.domain.services.notifications import NotificationService
+from faros.domain.users import User
+from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
+from faros.entrypoints.http.error_bodies import Detail
+from faros.entrypoints.http.io import contract_body
+from faros.entrypoints.http.openapi import (
+    INVALID,
+    PROTECTED,
+    protected_errors,
+    public_errors,
+    reply,
 )
-from faros.entrypoints.http.io import read_body, read_query
 from faros.entrypoints.http.schemas import (
     PreferencesIn,
     PreferencesOut,
@@ -28,6 +33,7 @@ from faros.entrypoints.http.schemas import (
     VerifyQuery,
     out,
 )
+from faros.entrypoints.settings import Settings
 from faros.ports.rate_limiter import RateLimit
 
 VERIFY_LIMIT = RateLimit(5, 60)
@@ -37,31 +43,40 @@ SUBSCRIBED = (
 )
 
 
-@get("/preferences")
-async def get_preferences(request: Request[Any, Any, Any]) -> PreferencesOut:
-    preferences = await container_of(request).notifications.preferences(caller(request))
+@get("/preferences", responses=protected_errors(writes=False))
+async def get_preferences(
+    notifications: NamedDependency[NotificationService], user: NamedDependency[User]
+) -> PreferencesOut:
+    return out(await notifications.preferences(user), PreferencesOut)
+
+
+@patch("/preferences", responses=protected_errors(writes=True, body=True))
+async def update_preferences(
+    data: Annotated[PreferencesIn, contract_body(PreferencesIn)],
+    notifications: NamedDependency[NotificationService],
+    user: NamedDependency[User],
+) -> PreferencesOut:
+    preferences = await notifications.update_preferences(user, data.values())
     return out(preferences, PreferencesOut)
 
 
-@patch("/preferences", body=PreferencesIn)
-async def update_preferences(request: Request[Any, Any, Any]) -> PreferencesOut:
-    data = await read_body(request, PreferencesIn)
-    preferences = await container_of(request).notifications.update_preferences(
-        caller(request), data.values()
-    )
-    return out(preferences, PreferencesOut)
+@post("/subscribe", status_code=HTTP_200_OK, responses=protected_errors(writes=True))
+async def subscribe(user: NamedDependency[User]) -> SubscribeOut:
+    return SubscribeOut(SUBSCRIBED, user.email)
 
 
-@post("/subscribe", status_code=HTTP_200_OK)
-async def subscribe(request: Request[Any, Any, Any]) -> SubscribeOut:
-    return SubscribeOut(SUBSCRIBED, caller(request).email)
-
-
-@post("/send-verification", status_code=HTTP_200_OK)
-async def send_verification(request: Request[Any, Any, Any]) -> SendVerificationOut:
-    await limit_by_user(request, SEND_VERIFICATION_LIMIT, "send-verification")
-    user = caller(request)
-    await container_of(request).notifications.send_verification(user)
+@post(
+    "/send-verification",
+    status_code=HTTP_200_OK,
+    responses=protected_errors(writes=True, limited=True),
+)
+async def send_verification(
+    notifications: NamedDependency[NotificationService],
+    user: NamedDependency[User],
+    limits: NamedDependency[RateLimits],
+) -> SendVerificationOut:
+    await limits.by_user(user, SEND_VERIFICATION_LIMIT, "send-verification")
+    await notifications.send_verification(user)
     return SendVerificationOut("Verification email sent", user.email, "24 hours")
 
 
@@ -69,27 +84,49 @@ protected = Router(
     path="/notifications",
     route_handlers=[get_preferences, update_preferences, subscribe, send_verification],
     guards=[authenticated],
+    security=PROTECTED,
     tags=["notifications"],
 )
 
 
-@post("/verify", status_code=HTTP_200_OK, body=VerifyIn)
-async def verify_by_post(request: Request[Any, Any, Any]) -> VerifyOut:
-    data = await read_body(request, VerifyIn)
-    await limit_by_ip(request, VERIFY_LIMIT, "verify-email")
-    username = await container_of(request).notifications.verify_email(data.token)
+@post(
+    "/verify",
+    status_code=HTTP_200_OK,
+    responses={
+        **public_errors(writes=True, body=True, limited=True),
+        400: reply(Detail, "Invalid or expired verification token"),
+    },
+)
+async def verify_by_post(
+    data: Annotated[VerifyIn, contract_body(VerifyIn)],
+    notifications: NamedDependency[NotificationService],
+    limits: NamedDependency[RateLimits],
+    client: NamedDependency[str],
+) -> VerifyOut:
+    await limits.by_ip(client, VERIFY_LIMIT, "verify-email")
+    username = await notifications.verify_email(data.token)
     return VerifyOut("Email verified successfully", username)
 
 
-@get("/verify", query=VerifyQuery, status_code=HTTP_302_FOUND)
-async def verify_by_link(request: Request[Any, Any, Any]) -> Redirect:
+@get(
+    "/verify",
+    query=VerifyQuery,
+    dependencies=QUERY_FIRST,
+    status_code=HTTP_302_FOUND,
+    responses={**public_errors(writes=False, limited=True), 422: INVALID},
+)
+async def verify_by_link(
+    params: NamedDependency[VerifyQuery],
+    notifications: NamedDependency[NotificationService],
+    limits: NamedDependency[RateLimits],
+    client: NamedDependency[str],
+    settings: NamedDependency[Settings],
+) -> Redirect:
     """Old e-mail links: always a redirect to the frontend, success or not (D16)."""
-    container = container_of(request)
-    login = f"{container.settings.frontend_url}/login"
-    params = read_query(request, VerifyQuery)
-    await limit_by_ip(request, VERIFY_LIMIT, "verify-email")
+    login = f"{settings.frontend_url}/login"
+    await limits.by_ip(client, VERIFY_LIMIT, "verify-email")
     try:
-        username = await container.notifications.verify_email(params.token)
+        username = await notifications.verify_email(params.token)
     except Invalid:
         return Redirect(f"{login}?emailVerified=false&error=invalid_or_expired")
     return Redirect(f"{login}?emailVerified=true&username={quote(username, safe='')}")

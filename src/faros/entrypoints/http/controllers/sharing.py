@@ -2,51 +2,90 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from litestar import Request, Router, delete, get, post, put
+from litestar import Router, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from faros.entrypoints.http.deps import authenticated, caller, container_of
-from faros.entrypoints.http.io import read_body, task_id_of
+from faros.domain.services.sharing import SharingService
+from faros.domain.users import User
+from faros.entrypoints.http.deps import authenticated
+from faros.entrypoints.http.error_bodies import Detail, TaskNotFoundBody
+from faros.entrypoints.http.io import contract_body, task_id_of
+from faros.entrypoints.http.openapi import PROTECTED, reply, task_errors
 from faros.entrypoints.http.schemas import ShareIn, ShareOut, SharePermissionIn, out, out_list
 from faros.entrypoints.http.validation import IntPath
 
-
-@get("/{task_id:str}/shares")
-async def list_shares(request: Request[Any, Any, Any], task_id: IntPath) -> list[ShareOut]:
-    shares = await container_of(request).sharing.shares(caller(request), task_id_of(task_id))
-    return out_list(shares, ShareOut)
-
-
-@post("/{task_id:str}/share", status_code=HTTP_201_CREATED, body=ShareIn)
-async def share_task(request: Request[Any, Any, Any], task_id: IntPath) -> ShareOut:
-    data = await read_body(request, ShareIn)
-    share = await container_of(request).sharing.share(
-        caller(request), task_id_of(task_id), data.shared_with_username, data.permission
-    )
-    return out(share, ShareOut)
+SHARE_NOT_FOUND = reply(
+    TaskNotFoundBody | Detail,
+    "Task not found (Family A), or no such user / no such share (Family B)",
+)
 
 
-@put("/{task_id:str}/share/{username:str}", body=SharePermissionIn)
-async def change_share(
-    request: Request[Any, Any, Any], task_id: IntPath, username: str
+@get("/{task_id:str}/shares", responses=task_errors(writes=False, needs="owner"))
+async def list_shares(
+    task_id: IntPath, sharing: NamedDependency[SharingService], user: NamedDependency[User]
+) -> list[ShareOut]:
+    return out_list(await sharing.shares(user, task_id_of(task_id)), ShareOut)
+
+
+@post(
+    "/{task_id:str}/share",
+    status_code=HTTP_201_CREATED,
+    responses={
+        **task_errors(writes=True, body=True, needs="owner"),
+        400: reply(Detail, "Cannot share task with yourself"),
+        404: SHARE_NOT_FOUND,
+        409: reply(Detail, "Task already shared with this user"),
+    },
+)
+async def share_task(
+    task_id: IntPath,
+    data: Annotated[ShareIn, contract_body(ShareIn)],
+    sharing: NamedDependency[SharingService],
+    user: NamedDependency[User],
 ) -> ShareOut:
-    data = await read_body(request, SharePermissionIn)
-    share = await container_of(request).sharing.change_permission(
-        caller(request), task_id_of(task_id), username, data.permission
+    share = await sharing.share(
+        user, task_id_of(task_id), data.shared_with_username, data.permission
     )
     return out(share, ShareOut)
 
 
-@delete("/{task_id:str}/share/{username:str}", status_code=HTTP_204_NO_CONTENT)
-async def unshare_task(request: Request[Any, Any, Any], task_id: IntPath, username: str) -> None:
-    await container_of(request).sharing.unshare(caller(request), task_id_of(task_id), username)
+@put(
+    "/{task_id:str}/share/{username:str}",
+    responses={**task_errors(writes=True, body=True, needs="owner"), 404: SHARE_NOT_FOUND},
+)
+async def change_share(
+    task_id: IntPath,
+    username: FromPath[str],
+    data: Annotated[SharePermissionIn, contract_body(SharePermissionIn)],
+    sharing: NamedDependency[SharingService],
+    user: NamedDependency[User],
+) -> ShareOut:
+    share = await sharing.change_permission(user, task_id_of(task_id), username, data.permission)
+    return out(share, ShareOut)
+
+
+@delete(
+    "/{task_id:str}/share/{username:str}",
+    status_code=HTTP_204_NO_CONTENT,
+    responses={**task_errors(writes=True, needs="owner"), 404: SHARE_NOT_FOUND},
+)
+async def unshare_task(
+    task_id: IntPath,
+    username: FromPath[str],
+    sharing: NamedDependency[SharingService],
+    user: NamedDependency[User],
+) -> None:
+    await sharing.unshare(user, task_id_of(task_id), username)
 
 
 router = Router(
     path="/tasks",
     route_handlers=[list_shares, share_task, change_share, unshare_task],
     guards=[authenticated],
+    security=PROTECTED,
     tags=["sharing"],
 )

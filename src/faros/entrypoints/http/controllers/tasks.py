@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from litestar import Request, Router, delete, get, patch, post
+from litestar import Router, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from faros.domain.services.tasks import TaskService
 from faros.domain.tasks import TaskChanges, TaskQuery, parse_tag_filter
-from faros.entrypoints.http.deps import authenticated, caller, container_of, limit_by_user
-from faros.entrypoints.http.io import read_body, read_query, task_id_of
+from faros.domain.users import User
+from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
+from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody, TaskOrTagNotFoundBody
+from faros.entrypoints.http.io import body_of, contract_body, task_id_of
+from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, reply, task_errors
 from faros.entrypoints.http.schemas import (
     BulkUpdateIn,
     SharedTaskOut,
@@ -27,11 +33,20 @@ from faros.entrypoints.http.validation import IntPath
 from faros.ports.rate_limiter import RateLimit
 
 CREATE_LIMIT = RateLimit(100, 3600)
+NO_FIELDS = reply(Detail, "No fields provided for update")
 
 
-@get("/", query=TaskListQuery)
-async def list_tasks(request: Request[Any, Any, Any]) -> TaskPageOut:
-    params = read_query(request, TaskListQuery)
+@get(
+    "/",
+    query=TaskListQuery,
+    dependencies=QUERY_FIRST,
+    responses={**protected_errors(writes=False), 422: INVALID},
+)
+async def list_tasks(
+    params: NamedDependency[TaskListQuery],
+    tasks: NamedDependency[TaskService],
+    user: NamedDependency[User],
+) -> TaskPageOut:
     query = TaskQuery(
         completed=params.completed,
         priority=params.priority,
@@ -47,16 +62,24 @@ async def list_tasks(request: Request[Any, Any, Any]) -> TaskPageOut:
         skip=params.skip,
         limit=params.limit,
     )
-    page = await container_of(request).tasks.page(caller(request), query)
+    page = await tasks.page(user, query)
     return out(page, TaskPageOut)
 
 
-@post("/", status_code=HTTP_201_CREATED, body=TaskCreateIn)
-async def create_task(request: Request[Any, Any, Any]) -> TaskOut:
-    data = await read_body(request, TaskCreateIn)
-    await limit_by_user(request, CREATE_LIMIT, "create-task")
-    task = await container_of(request).tasks.create(
-        caller(request),
+@post(
+    "/",
+    status_code=HTTP_201_CREATED,
+    responses=protected_errors(writes=True, body=True, limited=True),
+)
+async def create_task(
+    data: Annotated[TaskCreateIn, contract_body(TaskCreateIn)],
+    tasks: NamedDependency[TaskService],
+    user: NamedDependency[User],
+    limits: NamedDependency[RateLimits],
+) -> TaskOut:
+    await limits.by_user(user, CREATE_LIMIT, "create-task")
+    task = await tasks.create(
+        user,
         title=data.title,
         description=data.description,
         priority=data.priority,
@@ -67,23 +90,39 @@ async def create_task(request: Request[Any, Any, Any]) -> TaskOut:
     return out(task, TaskOut)
 
 
-@get("/stats")
-async def task_stats(request: Request[Any, Any, Any]) -> TaskStatsOut:
-    return out(await container_of(request).tasks.stats(caller(request)), TaskStatsOut)
+@get("/stats", responses=protected_errors(writes=False))
+async def task_stats(
+    tasks: NamedDependency[TaskService], user: NamedDependency[User]
+) -> TaskStatsOut:
+    return out(await tasks.stats(user), TaskStatsOut)
 
 
-@patch("/bulk", body=BulkUpdateIn)
-async def bulk_update(request: Request[Any, Any, Any]) -> list[TaskOut]:
-    data = await read_body(request, BulkUpdateIn)
-    tasks = await container_of(request).tasks.bulk_update(
-        caller(request), data.task_ids, TaskChanges(data.updates.changes())
-    )
-    return out_list(tasks, TaskOut)
+@patch(
+    "/bulk",
+    responses={
+        **protected_errors(writes=True, body=True),
+        400: NO_FIELDS,
+        403: reply(
+            TaskForbiddenBody | Detail,
+            "No edit permission on one of the tasks (Family A), or a refused cross-site write (D4)",
+        ),
+        404: reply(Detail, "Some tasks do not exist: `Tasks not found: [<ids>]`"),
+    },
+)
+async def bulk_update(
+    data: Annotated[BulkUpdateIn, contract_body(BulkUpdateIn)],
+    tasks: NamedDependency[TaskService],
+    user: NamedDependency[User],
+) -> list[TaskOut]:
+    updated = await tasks.bulk_update(user, data.task_ids, TaskChanges(data.updates.changes()))
+    return out_list(updated, TaskOut)
 
 
-@get("/shared-with-me")
-async def shared_with_me(request: Request[Any, Any, Any]) -> list[SharedTaskOut]:
-    shared = await container_of(request).tasks.shared_with_me(caller(request))
+@get("/shared-with-me", responses=protected_errors(writes=False))
+async def shared_with_me(
+    tasks: NamedDependency[TaskService], user: NamedDependency[User]
+) -> list[SharedTaskOut]:
+    shared = await tasks.shared_with_me(user)
     return [
         SharedTaskOut(
             task=out(item.task, TaskOut),
@@ -95,41 +134,69 @@ async def shared_with_me(request: Request[Any, Any, Any]) -> list[SharedTaskOut]
     ]
 
 
-@get("/{task_id:str}")
-async def get_task(request: Request[Any, Any, Any], task_id: IntPath) -> TaskOut:
-    task = await container_of(request).tasks.get(caller(request), task_id_of(task_id))
+@get("/{task_id:str}", responses=task_errors(writes=False))
+async def get_task(
+    task_id: IntPath, tasks: NamedDependency[TaskService], user: NamedDependency[User]
+) -> TaskOut:
+    return out(await tasks.get(user, task_id_of(task_id)), TaskOut)
+
+
+@patch(
+    "/{task_id:str}",
+    responses={**task_errors(writes=True, body=True, needs="edit"), 400: NO_FIELDS},
+)
+async def update_task(
+    task_id: IntPath,
+    data: Annotated[TaskUpdateIn, contract_body(TaskUpdateIn)],
+    tasks: NamedDependency[TaskService],
+    user: NamedDependency[User],
+) -> TaskOut:
+    task = await tasks.update(user, task_id_of(task_id), TaskChanges(data.changes()))
     return out(task, TaskOut)
 
 
-@patch("/{task_id:str}", body=TaskUpdateIn)
-async def update_task(request: Request[Any, Any, Any], task_id: IntPath) -> TaskOut:
-    data = await read_body(request, TaskUpdateIn)
-    task = await container_of(request).tasks.update(
-        caller(request), task_id_of(task_id), TaskChanges(data.changes())
-    )
-    return out(task, TaskOut)
+@delete(
+    "/{task_id:str}",
+    status_code=HTTP_204_NO_CONTENT,
+    responses=task_errors(writes=True, needs="owner"),
+)
+async def delete_task(
+    task_id: IntPath, tasks: NamedDependency[TaskService], user: NamedDependency[User]
+) -> None:
+    await tasks.delete(user, task_id_of(task_id))
 
 
-@delete("/{task_id:str}", status_code=HTTP_204_NO_CONTENT)
-async def delete_task(request: Request[Any, Any, Any], task_id: IntPath) -> None:
-    await container_of(request).tasks.delete(caller(request), task_id_of(task_id))
+@post(
+    "/{task_id:str}/tags",
+    status_code=HTTP_200_OK,
+    body=list[str],
+    dependencies={"tags": body_of(Tags)},
+    responses=task_errors(writes=True, body=True, needs="edit"),
+)
+async def add_tags(
+    task_id: IntPath,
+    tags: NamedDependency[list[str]],
+    tasks: NamedDependency[TaskService],
+    user: NamedDependency[User],
+) -> TaskOut:
+    return out(await tasks.add_tags(user, task_id_of(task_id), tags), TaskOut)
 
 
-# `body=` is documentation only, and Litestar deep-copies it: an `Annotated[..., Meta]` alias
-# cannot be copied, so the plain list type is declared and `Tags` does the validation.
-@post("/{task_id:str}/tags", status_code=HTTP_200_OK, body=list[str])
-async def add_tags(request: Request[Any, Any, Any], task_id: IntPath) -> TaskOut:
-    tags = await read_body(request, Tags)
-    task = await container_of(request).tasks.add_tags(
-        caller(request), task_id_of(task_id), list(tags)
-    )
-    return out(task, TaskOut)
-
-
-@delete("/{task_id:str}/tags/{tag:str}", status_code=HTTP_200_OK)
-async def remove_tag(request: Request[Any, Any, Any], task_id: IntPath, tag: str) -> TaskOut:
-    task = await container_of(request).tasks.remove_tag(caller(request), task_id_of(task_id), tag)
-    return out(task, TaskOut)
+@delete(
+    "/{task_id:str}/tags/{tag:str}",
+    status_code=HTTP_200_OK,
+    responses={
+        **task_errors(writes=True, needs="edit"),
+        404: reply(TaskOrTagNotFoundBody, "Task not found, or the task has no such tag (Family A)"),
+    },
+)
+async def remove_tag(
+    task_id: IntPath,
+    tag: FromPath[str],
+    tasks: NamedDependency[TaskService],
+    user: NamedDependency[User],
+) -> TaskOut:
+    return out(await tasks.remove_tag(user, task_id_of(task_id), tag), TaskOut)
 
 
 router = Router(
@@ -147,5 +214,6 @@ router = Router(
         remove_tag,
     ],
     guards=[authenticated],
+    security=PROTECTED,
     tags=["tasks"],
 )

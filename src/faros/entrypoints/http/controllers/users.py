@@ -5,20 +5,28 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, patch, post
-from litestar.params import PathParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
 from faros.domain.files import MAX_AVATAR_SIZE
+from faros.domain.services.accounts import AccountService
+from faros.domain.services.files import FileService
+from faros.domain.users import User
 from faros.entrypoints.http.controllers.files import closing_stream
-from faros.entrypoints.http.deps import (
-    authenticated,
-    caller,
-    container_of,
-    limit_by_user,
-    set_auth_cookie,
+from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated, set_auth_cookie
+from faros.entrypoints.http.error_bodies import Detail
+from faros.entrypoints.http.io import contract_body, user_id_of
+from faros.entrypoints.http.openapi import (
+    INVALID,
+    PROTECTED,
+    STORAGE_DOWN,
+    Binary,
+    MultipartUpload,
+    protected_errors,
+    reply,
 )
-from faros.entrypoints.http.io import read_body, read_query, user_id_of
 from faros.entrypoints.http.password_limits import CHANGE_PASSWORD_LIMIT, spend_password_budget
 from faros.entrypoints.http.schemas import (
     AvatarOut,
@@ -32,49 +40,91 @@ from faros.entrypoints.http.schemas import (
 )
 from faros.entrypoints.http.uploads import body_limit, single_file_part
 from faros.entrypoints.http.validation import IntPath
+from faros.entrypoints.settings import Settings
 
 
-@get("/me")
-async def profile(request: Request[Any, Any, Any]) -> UserProfileOut:
-    return out(caller(request), UserProfileOut)
+@get("/me", responses=protected_errors(writes=False))
+async def profile(user: NamedDependency[User]) -> UserProfileOut:
+    return out(user, UserProfileOut)
 
 
-@patch("/me/change-password", body=ChangePasswordIn)
-async def change_password(request: Request[Any, Any, Any]) -> Response[MessageOut]:
-    data = await read_body(request, ChangePasswordIn)
-    user = caller(request)
-    await limit_by_user(request, CHANGE_PASSWORD_LIMIT, "change-password")
-    await spend_password_budget(request, account=user.username)
-    issued = await container_of(request).accounts.change_password(
-        user, data.current_password, data.new_password
-    )
+@patch(
+    "/me/change-password",
+    responses={
+        **protected_errors(writes=True, body=True, limited=True),
+        400: reply(Detail, "Current password is incorrect (D9)"),
+    },
+)
+async def change_password(
+    data: Annotated[ChangePasswordIn, contract_body(ChangePasswordIn)],
+    accounts: NamedDependency[AccountService],
+    user: NamedDependency[User],
+    limits: NamedDependency[RateLimits],
+    client: NamedDependency[str],
+    settings: NamedDependency[Settings],
+) -> Response[MessageOut]:
+    await limits.by_user(user, CHANGE_PASSWORD_LIMIT, "change-password")
+    await spend_password_budget(limits, client, account=user.username)
+    issued = await accounts.change_password(user, data.current_password, data.new_password)
     response = Response(MessageOut("Password changed successfully"))
     # Older tokens are void now (D3); the cookie client keeps its session with a fresh one.
-    set_auth_cookie(request, response, issued.token)
+    set_auth_cookie(settings, response, issued.token)
     return response
 
 
-@get("/search", query=UserSearchQuery)
-async def search_users(request: Request[Any, Any, Any]) -> list[UserRefOut]:
-    params = read_query(request, UserSearchQuery)
-    found = await container_of(request).accounts.search(caller(request), params.query, params.limit)
-    return out_list(found, UserRefOut)
+@get(
+    "/search",
+    query=UserSearchQuery,
+    dependencies=QUERY_FIRST,
+    responses={**protected_errors(writes=False), 422: INVALID},
+)
+async def search_users(
+    params: NamedDependency[UserSearchQuery],
+    accounts: NamedDependency[AccountService],
+    user: NamedDependency[User],
+) -> list[UserRefOut]:
+    return out_list(await accounts.search(user, params.query, params.limit), UserRefOut)
 
 
-@post("/me/avatar", status_code=HTTP_200_OK, request_max_body_size=body_limit(MAX_AVATAR_SIZE))
-async def upload_avatar(request: Request[Any, Any, Any]) -> AvatarOut:
+@post(
+    "/me/avatar",
+    status_code=HTTP_200_OK,
+    request_max_body_size=body_limit(MAX_AVATAR_SIZE),
+    operation_class=MultipartUpload,
+    responses={
+        **protected_errors(writes=True, body=True),
+        400: reply(
+            Detail,
+            "Not an allowed image, or too large; a name with control characters or over 255 "
+            "characters",
+        ),
+        503: STORAGE_DOWN,
+    },
+)
+async def upload_avatar(
+    request: Request[Any, Any, Any],
+    files: NamedDependency[FileService],
+    user: NamedDependency[User],
+) -> AvatarOut:
+    # The body is read here, as a stream, so the image is never held whole in memory.
     async with single_file_part(request, MAX_AVATAR_SIZE) as part:
-        url = await container_of(request).files.upload_avatar(
-            caller(request), part.filename, part.content_type, part.chunks
-        )
+        url = await files.upload_avatar(user, part.filename, part.content_type, part.chunks)
     return AvatarOut(url)
 
 
-@get("/{user_id:str}/{segment:str}", include_in_schema=True)
+@get(
+    "/{user_id:str}/{segment:str}",
+    responses={
+        # The image's own type: Litestar cannot infer it from `Stream`.
+        200: reply(Binary, "The avatar image", media_type="image/*"),
+        422: INVALID,
+        404: reply(Detail, "No such avatar (`segment` is `avatar.<ext>`)"),
+        503: STORAGE_DOWN,
+    },
+)
 async def avatar(
-    request: Request[Any, Any, Any], user_id: IntPath, segment: Annotated[str, PathParameter()]
+    user_id: IntPath, segment: FromPath[str], files: NamedDependency[FileService]
 ) -> Stream:
-    files = container_of(request).files
     content_type, size, chunks = await files.open_avatar(user_id_of(user_id), segment)
     return closing_stream(
         chunks,
@@ -91,6 +141,7 @@ protected = Router(
     path="/users",
     route_handlers=[profile, change_password, search_users, upload_avatar],
     guards=[authenticated],
+    security=PROTECTED,
     tags=["users"],
 )
 public = Router(path="/users", route_handlers=[avatar], tags=["users"])

@@ -22,6 +22,7 @@ from faros.entrypoints.http.validation.errors import (
 )
 from faros.entrypoints.http.validation.plugin import (
     ValidationPlugin,
+    body_schema,
     litestar_validation_errors,
 )
 from faros.entrypoints.http.validation.query import (
@@ -38,6 +39,7 @@ __all__ = [
     "IntPath",
     "RequestValidationError",
     "ValidationPlugin",
+    "body_schema",
     "decode_body",
     "describe_error",
     "int32_path_guard",
