@@ -1,9 +1,8 @@
 """A lean pool of asyncpg connections, one per unit of work (`Database`).
 
-Checking a connection out of SQLAlchemy's pool and back costs about 80 µs of CPU per unit of
-work (three greenlet switches, pool events, reset-on-return bookkeeping), and asyncpg's own
-pool about 75 (a timeout context on each check-out, a proxy object, and a task of its own for
-every release, which it shields from cancellation): more than a statement's round trip
+Checking a connection out of SQLAlchemy's pool and back (greenlet switches, pool events,
+reset-on-return bookkeeping) or asyncpg's own (a timeout context on each check-out, a proxy
+object, a shielded task for every release) costs more CPU than a statement's round trip
 (bench/README.md, round 4). So this pool is kept to what units of work need: a `FairGate` in
 front (first come, first served, with the check-out timeout) and a stack of idle connections
 behind it; a connection is made when none is idle, one found closed (a server restart) or idle
@@ -70,10 +69,8 @@ class DriverPool:
         connect.update(driver_connect_kwargs(engine.url))
         # Nearly every statement looks rows up by a user's or a task's id, so one generic plan
         # per prepared statement serves all values. PostgreSQL's default (`auto`) kept planning
-        # the list queries afresh on every execution (a custom plan each time: 0.2 ms of the
-        # server's CPU for the first page, 0.7 ms for a filtered list, more than running it);
-        # forcing the generic plan took the filtered list from ~900 to ~1,450 req/s and the
-        # first page from ~1,430 to ~1,930 (bench/README.md).
+        # the list queries afresh on every execution, which cost the server more than running
+        # them (bench/README.md).
         connect["server_settings"] = {
             **connect["server_settings"],
             "plan_cache_mode": "force_generic_plan",

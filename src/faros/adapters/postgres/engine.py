@@ -32,8 +32,8 @@ COMMAND_TIMEOUT_SECONDS = 10.0
 # Connections kept open: `pool_size` plus as many again, the most SQLAlchemy's default overflow
 # allowed too. With that default the extra ones were closed at check-in, so under load every
 # request beyond `pool_size` at once paid a new connection (TCP, SCRAM authentication, a new
-# backend process). Keeping them costs nothing more at the peak and, at 32 concurrent clients,
-# about 15% less CPU per request (bench/README.md).
+# backend process). Keeping them costs nothing more at the peak and saves CPU per request
+# under concurrency (bench/README.md).
 POOL_KEPT_FACTOR = 2
 # How long a request waits for a pooled connection when all are busy (SQLAlchemy: 30 s).
 POOL_TIMEOUT_SECONDS = 10.0

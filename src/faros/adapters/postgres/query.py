@@ -62,8 +62,8 @@ class Query:
     def rows(self, records: list[asyncpg.Record]) -> list[Any]:
         """The records as rows readable like SQLAlchemy's (`row.name`), for the same converters.
 
-        A named tuple per column list: its attributes are read in C, where a `__getattr__`
-        wrapper cost about 0.4 µs per column read (a page of tasks reads some 300).
+        A named tuple per column list: its attributes are read in C, and a page of tasks
+        reads hundreds of them (a `__getattr__` wrapper showed in profiles: bench/README.md).
         """
         if not records:
             return []

@@ -1,8 +1,8 @@
 """The database schema as SQLAlchemy Core tables (schema ``faros``).
 
 This module describes the schema the migrations build; it never creates anything itself.
-``tests/migrations/test_migrations.py`` compares it with a freshly migrated database, so a
-change here without a migration (or the reverse) fails the tests.
+``tests/contract/postgres_specific/test_migrations.py`` compares it with a freshly migrated
+database, so a change here without a migration (or the reverse) fails the tests.
 
 Every constraint and index carries an explicit name (or one derived from the naming
 convention below) so that the migrations can refer to it and the comparison is exact.

@@ -323,8 +323,8 @@ def _filters(t: Any) -> dict[str, ColumnElement[bool]]:
 _FILTERS = _filters(_t)
 # Always true next to `user_id = :owner_id` (ids are positive), but only the (user_id, id)
 # index can serve it: without it the planner may walk the primary key in id order and skip
-# other users' rows, guessing they are spread evenly. For a user whose tasks are the newest,
-# that read 11,000 rows to find 20 (bench/README.md).
+# other users' rows, guessing they are spread evenly: for a user whose tasks are the newest,
+# it read thousands of rows to find one page (bench/README.md).
 _OWNER_INDEX_HINT = tuple_(_t.user_id, _t.id) > tuple_(
     bindparam("owner_id"), literal(INT32_MIN, Integer)
 )
@@ -392,8 +392,8 @@ def _page_statement(
 
     The total is an uncorrelated subquery (run once, as an InitPlan): without filters it is
     an index-only count over the owner's index entries, and the page itself reads only its
-    LIMIT rows. (`count(*) OVER ()` read and kept every matching row before the LIMIT: the
-    first page of a user with 2,000 tasks cost ten times that of one with 200.)
+    LIMIT rows. (`count(*) OVER ()` read and kept every matching row before the LIMIT, so the
+    first page cost grew with the user's task count.)
     Comments come as one row per comment; `pos` keeps the page's order.
     """
     order = _order(sort_by, descending)
@@ -425,7 +425,7 @@ def _page_statement(
     p = page.c
     # The comments of each page row through the (task_id, id) index: a LATERAL subquery,
     # kept from being flattened into a plain join by OFFSET 0. As a join, the planner hashed
-    # every comment of every user for a 20-row page (1.3 ms with 8,000 comments).
+    # every comment of every user for a 20-row page (bench/README.md).
     comments = (
         select(*_COMMENT_COLUMNS)
         .select_from(_COMMENTS_WITH_AUTHORS)

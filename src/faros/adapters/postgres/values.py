@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import ARRAY, Integer, bindparam
 from sqlalchemy.sql.elements import BindParameter
 
-# Every id column is a 32-bit `integer`; a larger value sent as a parameter fails to encode.
-INT32_MIN = -(2**31)
-INT32_MAX = 2**31 - 1
+# Every id column is a 32-bit `integer` (the domain's id rule); a larger value sent as a
+# parameter fails to encode, so the repositories check it first.
+from faros.domain.ids import INT32_MIN as INT32_MIN
+from faros.domain.ids import is_int32 as is_int32
+
 # OFFSET and LIMIT are bigint; clamp absurd page requests instead of failing on them.
 BIGINT_SAFE = 2**62
 
@@ -22,10 +24,6 @@ def ids_param(name: str) -> BindParameter[Any]:
     """An `integer[]` parameter, used as `= ANY(:name)`: one SQL text whatever the list size,
     so asyncpg prepares it once per connection (an expanding IN renders one text per size)."""
     return bindparam(name, type_=ARRAY(Integer))
-
-
-def is_int32(value: int) -> bool:
-    return INT32_MIN <= value <= INT32_MAX
 
 
 def int32_ids(values: Iterable[int]) -> list[int]:

@@ -6,8 +6,8 @@ Create Date: 2026-11-25
 
 Written by hand.  Names follow the naming convention of ``faros.adapters.postgres.tables``
 (pk_<table>, fk_<table>_<column>_<referred table>, uq_/ix_<table>_<columns>, ck_<table>_<name>);
-tests/migrations compares the result with that module.  CHECK names are wrapped in ``op.f()``:
-alembic applies the target metadata's naming convention to operations, and ``op.f`` marks a
+tests/contract/postgres_specific/test_migrations.py compares the result with that module.
+CHECK names are wrapped in ``op.f()``: alembic applies the target metadata's naming convention to operations, and ``op.f`` marks a
 name as final.
 """
 
