@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import pytest
 from litestar import Litestar, Request, get, patch, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 from litestar.testing import TestClient
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -42,7 +42,6 @@ from faros.entrypoints.http.validation import (
     RequestValidationError,
     ValidationPlugin,
     decode_body,
-    int32_path_guard,
     missing_error,
     parse_query,
     path_int,
@@ -129,16 +128,6 @@ async def boom() -> None:
     raise RuntimeError("secret internals")
 
 
-@get("/tasks/{task_id:int}", guards=[int32_path_guard()])
-async def typed_path(task_id: FromPath[int]) -> dict[str, int]:
-    return {"task_id": task_id}
-
-
-@get("/things/{thing_id:int}/parts/{part_id:int}", guards=[int32_path_guard()])
-async def two_ids(thing_id: FromPath[int], part_id: FromPath[int]) -> dict[str, int]:
-    return {"thing_id": thing_id, "part_id": part_id}
-
-
 @post("/upload")
 async def upload() -> None:
     # What a hand-written multipart reader raises: plain dicts are accepted too.
@@ -183,8 +172,6 @@ def build_app() -> Litestar:
             small,
             boom,
             raise_domain,
-            typed_path,
-            two_ids,
             upload,
         ],
         plugins=[ValidationPlugin()],
@@ -342,41 +329,9 @@ def test_oversized_body_is_413(client: TestClient[Litestar]) -> None:
     assert response.json() == {"detail": "Request body too large"}
 
 
-def test_int_path_segments_that_do_not_parse_are_422(client: TestClient[Litestar]) -> None:
-    response = client.get("/tasks/abc")
-    assert response.status_code == 422
-    assert response.json()["errors"] == [
-        {
-            "type": "int_parsing",
-            "loc": ["path", "task_id"],
-            "msg": "Input should be a valid integer, unable to parse string as an integer",
-            "input": "abc",
-        }
-    ]
-    response = client.get("/things/x/parts/y")
-    assert [e["loc"] for e in response.json()["errors"]] == [
-        ["path", "thing_id"],
-        ["path", "part_id"],
-    ]
-    assert client.get("/tasks/12").json() == {"task_id": 12}
-
-
 def test_a_path_matching_no_route_stays_404(client: TestClient[Litestar]) -> None:
     response = client.get("/tasks/1/nothing")
     assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})
-
-
-def test_int32_guard_turns_huge_ids_into_the_routes_404(client: TestClient[Litestar]) -> None:
-    response = client.get("/tasks/2147483648")
-    assert response.status_code == 404
-    assert response.json() == {
-        "error": "Task Not Found",
-        "message": "Task with ID 2147483648 not found",
-        "task_id": 2147483648,
-    }
-    response = client.get("/things/1/parts/-99999999999")
-    assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})
-    assert client.get("/tasks/2147483647").json() == {"task_id": 2147483647}
 
 
 def test_plain_dict_errors_are_accepted(client: TestClient[Litestar]) -> None:

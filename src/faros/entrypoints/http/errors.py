@@ -20,7 +20,6 @@ from litestar.enums import MediaType
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
-    NotFoundException,
     ValidationException,
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
@@ -57,7 +56,6 @@ from faros.entrypoints.http.request_log import CLIENT_CLOSED_REQUEST, CLIENT_GON
 from faros.entrypoints.http.validation import (
     RequestValidationError,
     litestar_validation_errors,
-    unparsable_path_params,
     value_error,
 )
 
@@ -276,16 +274,6 @@ def _http_exception(request: AnyRequest, exc: HTTPException) -> Response[Any]:
         return _internal_error(request, exc)
     if isinstance(exc, RequestEntityTooLarge):
         return _detail(status_code, BODY_TOO_LARGE)
-    cause = exc.__cause__
-    if (
-        isinstance(exc, NotFoundException)
-        and isinstance(cause, ValueError)
-        and not isinstance(cause, HTTPException)
-    ):
-        # The router could not parse a typed path segment (`/tasks/abc`): §1.12 wants a 422.
-        errors = unparsable_path_params(request.app, request.scope["path"])
-        if errors:
-            return validation_response(RequestValidationError(errors))
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", "Bearer")

@@ -27,10 +27,8 @@ from faros.entrypoints.http.validation.plugin import (
 )
 from faros.entrypoints.http.validation.query import (
     IntPath,
-    int32_path_guard,
     parse_query,
     path_int,
-    unparsable_path_params,
 )
 
 __all__ = [
@@ -42,12 +40,10 @@ __all__ = [
     "body_schema",
     "decode_body",
     "describe_error",
-    "int32_path_guard",
     "is_json_content_type",
     "litestar_validation_errors",
     "missing_error",
     "parse_query",
     "path_int",
-    "unparsable_path_params",
     "value_error",
 ]

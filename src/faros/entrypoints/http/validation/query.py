@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from litestar.openapi.spec import OpenAPIType
 from litestar.params import Parameter
 
-from faros.domain.errors import NotFound, TaskNotFound
+from faros.domain.errors import NotFound
 from faros.domain.ids import INT32_MAX, INT32_MIN
 from faros.entrypoints.http.validation.checks import Fields
 from faros.entrypoints.http.validation.errors import (
@@ -20,13 +20,10 @@ from faros.entrypoints.http.validation.errors import (
     ErrorDict,
     RequestValidationError,
     error,
-    value_error,
 )
 
 if TYPE_CHECKING:
-    from litestar import Litestar
-    from litestar.connection import ASGIConnection
-    from litestar.handlers.base import BaseRouteHandler
+    pass
 
 T = TypeVar("T")
 QueryInput = Mapping[str, str] | Iterable[tuple[str, str]] | bytes | str
@@ -86,48 +83,3 @@ def path_int(name: str, raw: str, *, not_found: Callable[[int], Exception] | Non
     if not INT32_MIN <= value <= INT32_MAX:
         raise not_found(value) if not_found is not None else NotFound("Not Found")
     return value
-
-
-def unparsable_path_params(app: Litestar, path: str) -> list[ErrorDict]:
-    """The 422 items for a path whose typed segment (`{task_id:int}`) did not parse, which
-    Litestar answers with a plain 404. Only called on that error path."""
-    segments = [segment for segment in path.split("/") if segment]
-    for route in app.routes:
-        if len(route.path_components) != len(segments):
-            continue
-        errors: list[ErrorDict] = []
-        for component, segment in zip(route.path_components, segments, strict=True):
-            if isinstance(component, str):
-                if component != segment:
-                    break
-            elif component.parser is not None:
-                try:
-                    component.parser(segment)
-                except (ValueError, TypeError):
-                    loc = ("path", component.name)
-                    errors.append(
-                        error("int_parsing", loc, INT_PARSING, segment)
-                        if component.type is int
-                        else value_error(loc, "invalid value", segment)
-                    )
-        else:
-            if errors:
-                return errors
-    return []
-
-
-def int32_path_guard(
-    not_found: Mapping[str, Callable[[int], Exception]] | None = None,
-) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """A guard answering `{x:int}` ids outside the 32-bit range with the route's 404:
-    `not_found` maps a parameter name to it (default: `task_id` → `TaskNotFound`). List it
-    after the authentication guard so 401 still comes first."""
-    mapping = not_found if not_found is not None else {"task_id": TaskNotFound}
-
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        for name, value in connection.path_params.items():
-            if isinstance(value, int) and not INT32_MIN <= value <= INT32_MAX:
-                factory = mapping.get(name)
-                raise factory(value) if factory is not None else NotFound("Not Found")
-
-    return guard
