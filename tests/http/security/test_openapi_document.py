@@ -214,3 +214,21 @@ async def test_plain_options_lists_every_method_of_the_path(
         response = await anon.options(path, headers=me.auth)
         assert response.status_code == 204, path
         assert response.headers["allow"] == methods, path
+
+
+async def test_operation_ids_are_the_handlers_snake_case_names(document: dict[str, Any]) -> None:
+    ids = [
+        operation["operationId"]
+        for methods in document["paths"].values()
+        for operation in methods.values()
+    ]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", found) for found in ids), ids
+    by_route = {
+        f"{method.upper()} {path}": operation["operationId"]
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    }
+    assert by_route["GET /tasks"] == "list_tasks"
+    assert by_route["PATCH /tasks/{task_id}"] == "update_task"
+    assert by_route["GET /files/{file_id}"] == "download_file"

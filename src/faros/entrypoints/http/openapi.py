@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import (
     Components,
@@ -48,6 +49,7 @@ __all__ = [
     "Binary",
     "MultipartUpload",
     "Responses",
+    "operation_id",
     "protected_errors",
     "public_errors",
     "reply",
@@ -168,3 +170,10 @@ def security_components(cookie_name: str = "access_token") -> Components:
             ),
         }
     )
+
+
+def operation_id(route_handler: HTTPRouteHandler, http_method: Any, path_components: Any) -> str:
+    """The handler's own name (`list_tasks`, `get_task`): snake_case, and stable as long as the
+    handler keeps its name, which is what generated clients name their methods after. Each
+    FAROS handler serves one method, so the name alone is unique (a test checks it)."""
+    return route_handler.handler_name
