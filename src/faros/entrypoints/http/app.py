@@ -13,7 +13,6 @@ from dataclasses import replace
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from faros import __version__
 from faros.entrypoints.background import BackgroundJobs
@@ -30,6 +29,7 @@ from faros.entrypoints.http.controllers import (
     users,
 )
 from faros.entrypoints.http.deps import Running, dependencies
+from faros.entrypoints.http.docs_ui import swagger_assets, swagger_ui
 from faros.entrypoints.http.errors import exception_handlers
 from faros.entrypoints.http.hand_over import install_connection_hand_over
 from faros.entrypoints.http.openapi import operation_id, security_components
@@ -58,6 +58,7 @@ ROUTERS = [
     activity.router,
     users.protected,
     users.public,
+    swagger_assets(),
 ]
 
 
@@ -118,7 +119,7 @@ def create_app(
             path="/docs",
             components=security_components(settings.cookie_name),
             operation_id_creator=operation_id,
-            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            render_plugins=[swagger_ui()],
         ),
         debug=False,
     )

@@ -1,0 +1,148 @@
+"""`/docs` renders every operation in a real browser that can reach nothing but FAROS (#16, 6).
+
+Headless Chromium loads Swagger UI from a real `faros serve` with every other destination cut
+off twice over: host names other than 127.0.0.1 do not resolve, and anything else goes to a
+proxy on a closed port. Chromium's network log then shows that every request the page made
+went to the server (the browser's own background calls, also cut off, are not the page's).
+Skipped where no Chromium or Chrome is installed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from serve_process import FarosServer, StartServer
+
+pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.slow]
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+BROWSER = next(filter(None, map(shutil.which, BROWSERS)), None)
+BROWSER_BOUND = 60.0  # seconds for one headless run on a busy machine
+# Long enough for Swagger UI to fetch its scripts and render; virtual time, not wall time.
+RENDER_BUDGET_MS = 10_000
+
+requires_browser = pytest.mark.skipif(
+    BROWSER is None, reason="no chromium, chromium-browser or google-chrome on PATH"
+)
+
+
+@pytest.fixture(scope="module")
+def server(start_server: StartServer) -> FarosServer:
+    return start_server()
+
+
+def offline_browser(profile: Path, *arguments: str) -> list[str]:
+    """A headless browser command line that can reach only 127.0.0.1."""
+    assert BROWSER is not None
+    return [
+        BROWSER,
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        f"--user-data-dir={profile}",
+        # Names other than 127.0.0.1 do not resolve ...
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        # ... and literal addresses go to a proxy nobody listens on; `<-loopback>` removes
+        # Chromium's implicit bypass of localhost, leaving 127.0.0.1 as the only way out.
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>;127.0.0.1",
+        f"--virtual-time-budget={RENDER_BUDGET_MS}",
+        *arguments,
+    ]
+
+
+def run_browser(command: list[str]) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=BROWSER_BOUND, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def page_requests(net_log: Path, page_site: str) -> set[str]:
+    """The URLs of every request made for a page on `page_site`, from Chromium's network log.
+
+    A request belongs to a page when its network isolation key names the page's site as the
+    top frame; the browser's own calls (updates, accounts) carry another key or none.
+    """
+    log: dict[str, Any] = json.loads(net_log.read_text(encoding="utf-8"))
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    return {
+        event["params"]["url"]
+        for event in log["events"]
+        if event["type"] == start_job
+        and event.get("params", {}).get("network_isolation_key", "").startswith(f"{page_site} ")
+    }
+
+
+def expected_operations(document: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(path, Swagger UI's element id, summary) for each operation of the document."""
+    found = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "put", "post", "delete", "patch"}:
+                tag = (operation.get("tags") or ["default"])[0]
+                element = f"operations-{tag}-{operation['operationId']}".replace(" ", "_")
+                found.append((path, element, html.escape(operation.get("summary", ""))))
+    return found
+
+
+@requires_browser
+def test_docs_render_every_operation_without_network(server: FarosServer, tmp_path: Path) -> None:
+    docs = f"{server.url}/docs/"
+    net_log = tmp_path / "net-log.json"
+    dom = run_browser(
+        offline_browser(tmp_path / "profile-dom", f"--log-net-log={net_log}", "--dump-dom", docs)
+    ).stdout
+
+    document = httpx.get(f"{server.url}/openapi.json", timeout=10).json()
+    operations = expected_operations(document)
+    assert len(operations) > 30
+    rendered_paths = set(re.findall(r'data-path="([^"]+)"', dom))
+    rendered_ids = set(re.findall(r'id="(operations-[^"]+)"', dom))
+    summaries = set(re.findall(r'class="opblock-summary-description">([^<]*)<', dom))
+    missing = [
+        operation
+        for operation in operations
+        if operation[0] not in rendered_paths
+        or operation[1] not in rendered_ids
+        or operation[2] not in summaries
+    ]
+    assert not missing, f"not rendered: {missing[:5]}"
+    assert len(re.findall(r'class="opblock opblock-(?:get|post|put|patch|delete)', dom)) == len(
+        operations
+    )
+    assert {"operations-tasks-list_tasks", "operations-tasks-update_task"} <= rendered_ids
+
+    urls = page_requests(net_log, f"http://{server.host}")
+    assert f"{server.url}/docs/assets/swagger-ui-bundle.js" in urls
+    elsewhere = {url for url in urls if not url.startswith(f"{server.url}/")}
+    assert not elsewhere, f"requests that left FAROS: {sorted(elsewhere)}"
+
+
+@requires_browser
+def test_docs_screenshot_without_network(server: FarosServer, tmp_path: Path) -> None:
+    picture = tmp_path / "docs.png"
+    run_browser(
+        offline_browser(
+            tmp_path / "profile-shot",
+            f"--screenshot={picture}",
+            "--window-size=1280,2000",
+            f"{server.url}/docs/",
+        )
+    )
+    data = picture.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    # A blank page compresses to a few kilobytes; the rendered operation list does not.
+    assert len(data) > 50_000, len(data)
