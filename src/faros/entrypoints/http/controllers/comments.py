@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, delete, get, patch, post
+from litestar import Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from faros.domain.services.comments import CommentService
 from faros.domain.users import User
+from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody
 from faros.entrypoints.http.io import comment_id_of, contract_body, task_id_of
-from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, reply, task_errors
+from faros.entrypoints.http.openapi import (
+    INVALID,
+    PROTECTED,
+    location,
+    protected_errors,
+    reply,
+    task_errors,
+)
 from faros.entrypoints.http.schemas import CommentIn, CommentOut, out, out_list
 from faros.entrypoints.http.validation import IntPath
 
@@ -28,6 +36,8 @@ NOT_FOUND = reply(Detail, "Comment not found")
 @post(
     "/tasks/{task_id:str}/comments",
     status_code=HTTP_201_CREATED,
+    # A comment has no URL of its own to read it at: the task's comment list holds it.
+    response_headers=location("the task's comments, the new one among them", "/tasks/42/comments"),
     responses=task_errors(writes=True, body=True),
 )
 async def add_comment(
@@ -35,9 +45,9 @@ async def add_comment(
     data: Annotated[CommentIn, contract_body(CommentIn)],
     comments: NamedDependency[CommentService],
     user: NamedDependency[User],
-) -> CommentOut:
+) -> Response[CommentOut]:
     comment = await comments.add(user, task_id_of(task_id), data.content)
-    return out(comment, CommentOut)
+    return created(out(comment, CommentOut), f"/tasks/{comment.task_id}/comments")
 
 
 @get("/tasks/{task_id:str}/comments", responses=task_errors(writes=False))

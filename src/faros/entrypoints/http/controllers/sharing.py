@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, delete, get, post, put
+from litestar import Response, Router, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from faros.domain.services.sharing import SharingService
 from faros.domain.users import User
+from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskNotFoundBody
 from faros.entrypoints.http.io import contract_body, task_id_of
-from faros.entrypoints.http.openapi import PROTECTED, reply, task_errors
+from faros.entrypoints.http.openapi import PROTECTED, location, reply, task_errors
 from faros.entrypoints.http.schemas import ShareIn, ShareOut, SharePermissionIn, out, out_list
 from faros.entrypoints.http.validation import IntPath
 
@@ -34,6 +35,8 @@ async def list_shares(
 @post(
     "/{task_id:str}/share",
     status_code=HTTP_201_CREATED,
+    # A share is read in its task's share list (there is no URL of one share to GET).
+    response_headers=location("the task's shares, the new one among them", "/tasks/42/shares"),
     responses={
         **task_errors(writes=True, body=True, needs="owner"),
         400: reply(Detail, "Cannot share task with yourself"),
@@ -46,11 +49,11 @@ async def share_task(
     data: Annotated[ShareIn, contract_body(ShareIn)],
     sharing: NamedDependency[SharingService],
     user: NamedDependency[User],
-) -> ShareOut:
+) -> Response[ShareOut]:
     share = await sharing.share(
         user, task_id_of(task_id), data.shared_with_username, data.permission
     )
-    return out(share, ShareOut)
+    return created(out(share, ShareOut), f"/tasks/{share.task_id}/shares")
 
 
 @put(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, delete, get, patch, post
+from litestar import Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -12,10 +12,18 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from faros.domain.services.tasks import TaskService
 from faros.domain.tasks import TaskChanges, TaskQuery, parse_tag_filter
 from faros.domain.users import User
+from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody, TaskOrTagNotFoundBody
 from faros.entrypoints.http.io import body_of, contract_body, task_id_of
-from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, reply, task_errors
+from faros.entrypoints.http.openapi import (
+    INVALID,
+    PROTECTED,
+    location,
+    protected_errors,
+    reply,
+    task_errors,
+)
 from faros.entrypoints.http.schemas import (
     BulkUpdateIn,
     SharedTaskOut,
@@ -69,6 +77,7 @@ async def list_tasks(
 @post(
     "/",
     status_code=HTTP_201_CREATED,
+    response_headers=location("the new task", "/tasks/42"),
     responses=protected_errors(writes=True, body=True, limited=True),
 )
 async def create_task(
@@ -76,7 +85,7 @@ async def create_task(
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
-) -> TaskOut:
+) -> Response[TaskOut]:
     await limits.by_user(user, CREATE_LIMIT, "create-task")
     task = await tasks.create(
         user,
@@ -87,7 +96,7 @@ async def create_task(
         tags=data.tags,
         completed=data.completed,
     )
-    return out(task, TaskOut)
+    return created(out(task, TaskOut), f"/tasks/{task.id}")
 
 
 @get("/stats", responses=protected_errors(writes=False))
