@@ -18,7 +18,9 @@ import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
+from faros.entrypoints.http.app import ROUTERS
 from faros.entrypoints.http.deps import authenticated
+from faros.entrypoints.http.openapi import TAGS
 
 # Served but deliberately left out of the document: the browser's icon, the document itself
 # and the documentation UI.
@@ -264,3 +266,32 @@ async def test_login_documents_its_cookie(document: dict[str, Any]) -> None:
     assert cookie["schema"] == {"type": "string"}
     assert "access_token" in cookie["description"]
     assert "HttpOnly" in cookie["description"]
+
+
+def _pascal(snake: str) -> str:
+    return "".join(word.capitalize() for word in snake.split("_"))
+
+
+async def test_every_operation_has_a_summary_and_a_description(document: dict[str, Any]) -> None:
+    operations = [
+        (f"{method.upper()} {path}", operation)
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
+    assert len(operations) >= 44
+    for key, operation in operations:
+        summary = operation.get("summary", "")
+        # Litestar's default is the handler's name in CamelCase ("ListTasks").
+        assert summary, key
+        assert summary != _pascal(operation["operationId"]), key
+        assert " " in summary, key
+        assert operation.get("description", "").strip(), key
+    by_route = dict(operations)
+    assert by_route["GET /tasks"]["summary"] == "List your tasks"
+    assert by_route["PATCH /tasks/{task_id}"]["summary"] == "Update a task"
+
+
+def test_every_router_tag_has_a_description() -> None:
+    described = {tag.name for tag in TAGS if tag.description}
+    used = {tag for router in ROUTERS for tag in router.tags or []}
+    assert used == described

@@ -28,6 +28,7 @@ from litestar.openapi.spec import (
     Schema,
     SecurityRequirement,
     SecurityScheme,
+    Tag,
 )
 from litestar.params import KwargDefinition
 
@@ -48,6 +49,7 @@ __all__ = [
     "PROTECTED",
     "RATE_LIMITED",
     "STORAGE_DOWN",
+    "TAGS",
     "TASK_FORBIDDEN",
     "TASK_NOT_FOUND",
     "Binary",
@@ -69,6 +71,39 @@ PROTECTED: Final[list[SecurityRequirement]] = [{BEARER_SCHEME: []}, {COOKIE_SCHE
 OPTIONALLY_AUTHENTICATED: Final[list[SecurityRequirement]] = [*PROTECTED, {}]
 """`security=` of a route that uses a credential when one is sent but also answers without
 (logout): generated clients then attach their token, and may still call it anonymously."""
+
+TAGS: Final = [
+    Tag(name="service", description="Is FAROS up, and which version is it."),
+    Tag(
+        name="auth",
+        description="Accounts and sessions: register, log in (a bearer token and the same token "
+        "as a cookie), log out, reset a forgotten password.",
+    ),
+    Tag(
+        name="tasks",
+        description="Your tasks: create, list, filter, read, update (one or many), tag, delete, "
+        "and their statistics; also the tasks others share with you.",
+    ),
+    Tag(
+        name="sharing",
+        description="A task's owner gives other users `view` or `edit` permission on it.",
+    ),
+    Tag(
+        name="comments",
+        description="Comments on tasks: anyone who can view a task may comment on it.",
+    ),
+    Tag(name="files", description="Files attached to tasks: upload, list, download, delete."),
+    Tag(
+        name="notifications",
+        description="E-mail notification preferences and e-mail address verification.",
+    ),
+    Tag(
+        name="activity",
+        description="The activity log: your feed, its counts, and one task's history.",
+    ),
+    Tag(name="users", description="Your profile, password and avatar; finding other users."),
+]
+"""`OpenAPIConfig(tags=...)`: what each router's tag groups, in the order the document shows."""
 
 Responses = dict[int, ResponseSpec]
 
@@ -126,9 +161,10 @@ def location(points_at: str, example: str) -> list[ResponseHeader]:
 AUTH_COOKIE_SET: Final = [
     ResponseHeader(
         name="Set-Cookie",
-        value="access_token=<jwt>; HttpOnly; Max-Age=<seconds>; Path=/; SameSite=Lax",
+        value="access_token=<jwt>; HttpOnly; Max-Age=43200; Path=/; SameSite=Lax",
+        example="access_token=<jwt>; HttpOnly; Max-Age=43200; Path=/; SameSite=Lax",
         description=(
-            "The auth cookie (§1.5) holding the same token: `access_token` by default (the "
+            "The auth cookie holding the same token: `access_token` by default (the "
             "`cookie_name` setting), `HttpOnly`, lasting as long as the token; `Secure` and "
             "`SameSite=None` in production"
         ),

@@ -44,6 +44,12 @@ RESET_SENT = "If email exists, password reset sent"
 
 @post(
     "/register",
+    summary="Create an account",
+    description=(
+        "Anyone (10 per hour per address). Creates the user and answers its public fields, "
+        "with `Location: /users/me`; it logs nobody in, sends no e-mail and writes no "
+        "activity entry."
+    ),
     status_code=HTTP_201_CREATED,
     opt={ALWAYS_CHECK_ORIGIN: True},
     # The new account is read at the profile URL, once logged in.
@@ -67,6 +73,12 @@ async def register(
 
 @post(
     "/login",
+    summary="Log in",
+    description=(
+        "Anyone (5 per minute per address). Answers a bearer token and sets the same token as "
+        "the `HttpOnly` auth cookie, so API clients and browsers both stay logged in; writes "
+        "no activity entry."
+    ),
     status_code=HTTP_200_OK,
     opt={ALWAYS_CHECK_ORIGIN: True},
     response_headers=AUTH_COOKIE_SET,
@@ -92,6 +104,11 @@ async def login(
 
 @post(
     "/logout",
+    summary="Log out",
+    description=(
+        "Anyone. The bearer token or auth cookie sent, if any, is revoked until it would have "
+        "expired, and the cookie is cleared; answers 200 with or without a valid token."
+    ),
     status_code=HTTP_200_OK,
     # Revokes the token it is sent; without one it still answers 200 (API.md §3.2).
     security=OPTIONALLY_AUTHENTICATED,
@@ -110,6 +127,12 @@ async def logout(
 
 @post(
     "/password-reset/request",
+    summary="Request a password-reset e-mail",
+    description=(
+        "Anyone (1 per minute per address). If an account has this e-mail address, it is "
+        "e-mailed a single-use reset link valid for 30 minutes that voids any earlier one; "
+        "the answer is the same whether or not the address is known."
+    ),
     status_code=HTTP_200_OK,
     responses=public_errors(writes=True, body=True, limited=True),
 )
@@ -126,6 +149,12 @@ async def request_password_reset(
 
 @post(
     "/password-reset/verify",
+    summary="Set a new password with a reset token",
+    description=(
+        "Anyone holding the token of a reset e-mail (5 per minute per address). Replaces the "
+        "password, uses up the token and makes every earlier token of the account stop "
+        "working; no e-mail, no activity entry."
+    ),
     status_code=HTTP_200_OK,
     responses={
         **public_errors(writes=True, body=True, limited=True),

@@ -80,6 +80,13 @@ def closing_stream(chunks: AsyncIterator[bytes], headers: dict[str, str]) -> Str
 
 @post(
     "/tasks/{task_id:str}/files",
+    summary="Attach a file to a task",
+    description=(
+        "The task's owner, or a user it is shared with for edit (20 uploads per hour per "
+        "user). One multipart part `file` of at most 10 MiB, of an allowed type its content "
+        "matches; writes an `uploaded` file activity entry and answers with `Location: "
+        "/files/{id}`."
+    ),
     status_code=HTTP_201_CREATED,
     request_max_body_size=body_limit(MAX_UPLOAD_SIZE),
     operation_class=MultipartUpload,
@@ -111,7 +118,12 @@ async def upload_file(
     return created(out(stored, FileUploadedOut), f"/files/{stored.id}")
 
 
-@get("/tasks/{task_id:str}/files", responses=task_errors(writes=False))
+@get(
+    "/tasks/{task_id:str}/files",
+    summary="List a task's files",
+    description=("Anyone with view permission on the task: each attachment's name, size and type."),
+    responses=task_errors(writes=False),
+)
 async def list_files(
     task_id: IntPath, files: NamedDependency[FileService], user: NamedDependency[User]
 ) -> list[FileInfoOut]:
@@ -120,6 +132,11 @@ async def list_files(
 
 @get(
     "/files/{file_id:str}",
+    summary="Download a file",
+    description=(
+        "Anyone with view permission on the file's task. The stored bytes, with "
+        "`Content-Disposition: attachment` naming the original file."
+    ),
     responses={
         # The stored file's own type: Litestar cannot infer it from `Stream`.
         200: reply(Binary, "The stored bytes", media_type="*/*"),
@@ -147,6 +164,11 @@ async def download_file(
 
 @delete(
     "/files/{file_id:str}",
+    summary="Delete a file",
+    description=(
+        "The task's owner, or a user it is shared with for edit. Writes a `deleted` file "
+        "activity entry; the stored object is removed in the background."
+    ),
     status_code=HTTP_204_NO_CONTENT,
     responses={
         **protected_errors(writes=True),

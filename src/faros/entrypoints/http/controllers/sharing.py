@@ -25,7 +25,12 @@ SHARE_NOT_FOUND = reply(
 )
 
 
-@get("/{task_id:str}/shares", responses=task_errors(writes=False, needs="owner"))
+@get(
+    "/{task_id:str}/shares",
+    summary="List a task's shares",
+    description=("The task's owner only: who the task is shared with, and with which permission."),
+    responses=task_errors(writes=False, needs="owner"),
+)
 async def list_shares(
     task_id: IntPath, sharing: NamedDependency[SharingService], user: NamedDependency[User]
 ) -> list[ShareOut]:
@@ -34,6 +39,12 @@ async def list_shares(
 
 @post(
     "/{task_id:str}/share",
+    summary="Share a task",
+    description=(
+        "The task's owner only. Gives another user `view` or `edit` permission, writes a "
+        "`shared` activity entry and e-mails that user if their preferences allow; answers "
+        "with `Location: /tasks/{task_id}/shares`."
+    ),
     status_code=HTTP_201_CREATED,
     # A share is read in its task's share list (there is no URL of one share to GET).
     response_headers=location("the task's shares, the new one among them", "/tasks/42/shares"),
@@ -58,6 +69,11 @@ async def share_task(
 
 @put(
     "/{task_id:str}/share/{username:str}",
+    summary="Change a share's permission",
+    description=(
+        "The task's owner only. Sets the user's permission to `view` or `edit`; no activity "
+        "entry, no e-mail."
+    ),
     responses={**task_errors(writes=True, body=True, needs="owner"), 404: SHARE_NOT_FOUND},
 )
 async def change_share(
@@ -73,6 +89,11 @@ async def change_share(
 
 @delete(
     "/{task_id:str}/share/{username:str}",
+    summary="Stop sharing a task with a user",
+    description=(
+        "The task's owner only. Removes the user's access and writes an `unshared` activity "
+        "entry; no e-mail."
+    ),
     status_code=HTTP_204_NO_CONTENT,
     responses={**task_errors(writes=True, needs="owner"), 404: SHARE_NOT_FOUND},
 )
