@@ -6,7 +6,8 @@ on the route itself (`responses=`), from the groups below; protected routers dec
 `security=PROTECTED` (§1.3: a bearer token, or the `access_token` cookie).
 
 Litestar's `ResponseSpec` has no headers yet, so the `WWW-Authenticate` and rate-limit headers
-are named in the descriptions.
+are named in the descriptions; a success answer's headers (`Location`, `Set-Cookie`) are
+declared with `response_headers=` and sent by the handler itself.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
+from litestar.datastructures import ResponseHeader
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import (
@@ -26,6 +28,7 @@ from litestar.openapi.spec import (
     Schema,
     SecurityRequirement,
     SecurityScheme,
+    Tag,
 )
 from litestar.params import KwargDefinition
 
@@ -38,17 +41,21 @@ from faros.entrypoints.http.error_bodies import (
 )
 
 __all__ = [
+    "AUTH_COOKIE_SET",
     "BEARER_SCHEME",
     "COOKIE_SCHEME",
     "INVALID",
+    "OPTIONALLY_AUTHENTICATED",
     "PROTECTED",
     "RATE_LIMITED",
     "STORAGE_DOWN",
+    "TAGS",
     "TASK_FORBIDDEN",
     "TASK_NOT_FOUND",
     "Binary",
     "MultipartUpload",
     "Responses",
+    "location",
     "operation_id",
     "protected_errors",
     "public_errors",
@@ -61,6 +68,42 @@ BEARER_SCHEME: Final = "bearerAuth"
 COOKIE_SCHEME: Final = "cookieAuth"
 PROTECTED: Final[list[SecurityRequirement]] = [{BEARER_SCHEME: []}, {COOKIE_SCHEME: []}]
 """`security=` of the routers behind the `authenticated` guard."""
+OPTIONALLY_AUTHENTICATED: Final[list[SecurityRequirement]] = [*PROTECTED, {}]
+"""`security=` of a route that uses a credential when one is sent but also answers without
+(logout): generated clients then attach their token, and may still call it anonymously."""
+
+TAGS: Final = [
+    Tag(name="service", description="Is FAROS up, and which version is it."),
+    Tag(
+        name="auth",
+        description="Accounts and sessions: register, log in (a bearer token and the same token "
+        "as a cookie), log out, reset a forgotten password.",
+    ),
+    Tag(
+        name="tasks",
+        description="Your tasks: create, list, filter, read, update (one or many), tag, delete, "
+        "and their statistics; also the tasks others share with you.",
+    ),
+    Tag(
+        name="sharing",
+        description="A task's owner gives other users `view` or `edit` permission on it.",
+    ),
+    Tag(
+        name="comments",
+        description="Comments on tasks: anyone who can view a task may comment on it.",
+    ),
+    Tag(name="files", description="Files attached to tasks: upload, list, download, delete."),
+    Tag(
+        name="notifications",
+        description="E-mail notification preferences and e-mail address verification.",
+    ),
+    Tag(
+        name="activity",
+        description="The activity log: your feed, its counts, and one task's history.",
+    ),
+    Tag(name="users", description="Your profile, password and avatar; finding other users."),
+]
+"""`OpenAPIConfig(tags=...)`: what each router's tag groups, in the order the document shows."""
 
 Responses = dict[int, ResponseSpec]
 
@@ -96,6 +139,40 @@ RATE_LIMITED: Final = reply(
 TASK_NOT_FOUND: Final = reply(TaskNotFoundBody, "Task not found")
 TASK_FORBIDDEN: Final = reply(TaskForbiddenBody, "No permission on this task")
 STORAGE_DOWN: Final = reply(Detail, "File storage is unavailable")
+
+
+def location(points_at: str, example: str) -> list[ResponseHeader]:
+    """`response_headers=` of a 201 route: the `Location` its handler sends (RFC 9110 §10.2.2).
+
+    Documentation only: the value is the created resource's own URL, set per response.
+    """
+    return [
+        ResponseHeader(
+            name="Location",
+            value=example,
+            example=example,
+            description=f"URL of {points_at}",
+            documentation_only=True,
+            required=True,
+        )
+    ]
+
+
+AUTH_COOKIE_SET: Final = [
+    ResponseHeader(
+        name="Set-Cookie",
+        value="access_token=<jwt>; HttpOnly; Max-Age=43200; Path=/; SameSite=Lax",
+        example="access_token=<jwt>; HttpOnly; Max-Age=43200; Path=/; SameSite=Lax",
+        description=(
+            "The auth cookie holding the same token: `access_token` by default (the "
+            "`cookie_name` setting), `HttpOnly`, lasting as long as the token; `Secure` and "
+            "`SameSite=None` in production"
+        ),
+        documentation_only=True,
+        required=True,
+    )
+]
+"""`response_headers=` of login: cookie clients (browsers) keep their session through it."""
 
 Binary = Annotated[bytes, KwargDefinition(format=OpenAPIFormat.BINARY)]
 """The body of a streamed download, whose type is the stored file's own."""

@@ -33,6 +33,12 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 @get(
     "/",
+    summary="List your activity feed",
+    description=(
+        "Any authenticated user: the entries they wrote, plus entries about tasks shared with "
+        "them and collaborators' actions on tasks they own, newest first; filterable by "
+        "resource type, action and date."
+    ),
     query=ActivityQuery,
     dependencies=QUERY_FIRST,
     responses={**protected_errors(writes=False), 422: INVALID},
@@ -54,14 +60,29 @@ async def activity_feed(
     return out_list(entries, ActivityOut)
 
 
-@get("/stats", responses=protected_errors(writes=False))
+@get(
+    "/stats",
+    summary="Count your activity",
+    description=(
+        "Any authenticated user: how many entries they wrote, by action and by resource type."
+    ),
+    responses=protected_errors(writes=False),
+)
 async def activity_stats(
     activity: NamedDependency[ActivityService], user: NamedDependency[User]
 ) -> ActivityStatsOut:
     return out(await activity.stats(user), ActivityStatsOut)
 
 
-@get("/tasks/{task_id:str}", responses=task_errors(writes=False))
+@get(
+    "/tasks/{task_id:str}",
+    summary="Get a task's history",
+    description=(
+        "Anyone with view permission on the task: every entry about it, its comments and its "
+        "files, by anyone, oldest first, each with a readable summary."
+    ),
+    responses=task_errors(writes=False),
+)
 async def task_timeline(
     task_id: IntPath, activity: NamedDependency[ActivityService], user: NamedDependency[User]
 ) -> list[TimelineEntryOut]:

@@ -9,10 +9,17 @@ from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from faros.domain.services.accounts import AccountService
+from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import RateLimits, clear_auth_cookie, set_auth_cookie
 from faros.entrypoints.http.error_bodies import Detail, DuplicateUserBody, FailedLoginBody
 from faros.entrypoints.http.io import contract_body
-from faros.entrypoints.http.openapi import public_errors, reply
+from faros.entrypoints.http.openapi import (
+    AUTH_COOKIE_SET,
+    OPTIONALLY_AUTHENTICATED,
+    location,
+    public_errors,
+    reply,
+)
 from faros.entrypoints.http.password_limits import spend_password_budget
 from faros.entrypoints.http.schemas import (
     LoginIn,
@@ -37,8 +44,16 @@ RESET_SENT = "If email exists, password reset sent"
 
 @post(
     "/register",
+    summary="Create an account",
+    description=(
+        "Anyone (10 per hour per address). Creates the user and answers its public fields, "
+        "with `Location: /users/me`; it logs nobody in, sends no e-mail and writes no "
+        "activity entry."
+    ),
     status_code=HTTP_201_CREATED,
     opt={ALWAYS_CHECK_ORIGIN: True},
+    # The new account is read at the profile URL, once logged in.
+    response_headers=location("the new account's profile (after login)", "/users/me"),
     responses={
         **public_errors(writes=True, body=True, limited=True),
         409: reply(DuplicateUserBody, "Username or e-mail already registered"),
@@ -49,17 +64,24 @@ async def register(
     accounts: NamedDependency[AccountService],
     limits: NamedDependency[RateLimits],
     client: NamedDependency[str],
-) -> UserCreatedOut:
+) -> Response[UserCreatedOut]:
     await limits.by_ip(client, REGISTER_LIMIT, "register")
     await spend_password_budget(limits, client)
     user = await accounts.register(data.username, data.email, data.password, client=client)
-    return out(user, UserCreatedOut)
+    return created(out(user, UserCreatedOut), "/users/me")
 
 
 @post(
     "/login",
+    summary="Log in",
+    description=(
+        "Anyone (5 per minute per address). Answers a bearer token and sets the same token as "
+        "the `HttpOnly` auth cookie, so API clients and browsers both stay logged in; writes "
+        "no activity entry."
+    ),
     status_code=HTTP_200_OK,
     opt={ALWAYS_CHECK_ORIGIN: True},
+    response_headers=AUTH_COOKIE_SET,
     responses={
         **public_errors(writes=True, body=True, limited=True),
         401: reply(FailedLoginBody, "Invalid username or password (`WWW-Authenticate: Bearer`)"),
@@ -80,7 +102,18 @@ async def login(
     return response
 
 
-@post("/logout", status_code=HTTP_200_OK, responses=public_errors(writes=True))
+@post(
+    "/logout",
+    summary="Log out",
+    description=(
+        "Anyone. The bearer token or auth cookie sent, if any, is revoked until it would have "
+        "expired, and the cookie is cleared; answers 200 with or without a valid token."
+    ),
+    status_code=HTTP_200_OK,
+    # Revokes the token it is sent; without one it still answers 200 (API.md §3.2).
+    security=OPTIONALLY_AUTHENTICATED,
+    responses=public_errors(writes=True),
+)
 async def logout(
     token: NamedDependency[str | None],
     accounts: NamedDependency[AccountService],
@@ -94,6 +127,12 @@ async def logout(
 
 @post(
     "/password-reset/request",
+    summary="Request a password-reset e-mail",
+    description=(
+        "Anyone (1 per minute per address). If an account has this e-mail address, it is "
+        "e-mailed a single-use reset link valid for 30 minutes that voids any earlier one; "
+        "the answer is the same whether or not the address is known."
+    ),
     status_code=HTTP_200_OK,
     responses=public_errors(writes=True, body=True, limited=True),
 )
@@ -110,6 +149,12 @@ async def request_password_reset(
 
 @post(
     "/password-reset/verify",
+    summary="Set a new password with a reset token",
+    description=(
+        "Anyone holding the token of a reset e-mail (5 per minute per address). Replaces the "
+        "password, uses up the token and makes every earlier token of the account stop "
+        "working; no e-mail, no activity entry."
+    ),
     status_code=HTTP_200_OK,
     responses={
         **public_errors(writes=True, body=True, limited=True),

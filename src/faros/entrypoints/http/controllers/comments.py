@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, delete, get, patch, post
+from litestar import Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from faros.domain.services.comments import CommentService
 from faros.domain.users import User
+from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody
 from faros.entrypoints.http.io import comment_id_of, contract_body, task_id_of
-from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, reply, task_errors
+from faros.entrypoints.http.openapi import (
+    INVALID,
+    PROTECTED,
+    location,
+    protected_errors,
+    reply,
+    task_errors,
+)
 from faros.entrypoints.http.schemas import CommentIn, CommentOut, out, out_list
 from faros.entrypoints.http.validation import IntPath
 
@@ -27,7 +35,15 @@ NOT_FOUND = reply(Detail, "Comment not found")
 
 @post(
     "/tasks/{task_id:str}/comments",
+    summary="Comment on a task",
+    description=(
+        "Anyone with view permission on the task. Writes a `created` comment activity entry, "
+        "and a comment by anyone but the owner e-mails the owner if their preferences allow; "
+        "answers with `Location: /tasks/{task_id}/comments`."
+    ),
     status_code=HTTP_201_CREATED,
+    # A comment has no URL of its own to read it at: the task's comment list holds it.
+    response_headers=location("the task's comments, the new one among them", "/tasks/42/comments"),
     responses=task_errors(writes=True, body=True),
 )
 async def add_comment(
@@ -35,12 +51,19 @@ async def add_comment(
     data: Annotated[CommentIn, contract_body(CommentIn)],
     comments: NamedDependency[CommentService],
     user: NamedDependency[User],
-) -> CommentOut:
+) -> Response[CommentOut]:
     comment = await comments.add(user, task_id_of(task_id), data.content)
-    return out(comment, CommentOut)
+    return created(out(comment, CommentOut), f"/tasks/{comment.task_id}/comments")
 
 
-@get("/tasks/{task_id:str}/comments", responses=task_errors(writes=False))
+@get(
+    "/tasks/{task_id:str}/comments",
+    summary="List a task's comments",
+    description=(
+        "Anyone with view permission on the task; each comment carries its author's username."
+    ),
+    responses=task_errors(writes=False),
+)
 async def list_comments(
     task_id: IntPath, comments: NamedDependency[CommentService], user: NamedDependency[User]
 ) -> list[CommentOut]:
@@ -49,6 +72,11 @@ async def list_comments(
 
 @patch(
     "/comments/{comment_id:str}",
+    summary="Edit a comment",
+    description=(
+        "The comment's author only. Replaces its content, sets `updated_at` and writes an "
+        "`updated` comment activity entry; no e-mail."
+    ),
     responses={**protected_errors(writes=True, body=True), 403: FORBIDDEN, 404: NOT_FOUND},
 )
 async def edit_comment(
@@ -63,6 +91,11 @@ async def edit_comment(
 
 @delete(
     "/comments/{comment_id:str}",
+    summary="Delete a comment",
+    description=(
+        "The comment's author, or the owner of its task. Writes a `deleted` comment activity "
+        "entry; no e-mail."
+    ),
     status_code=HTTP_204_NO_CONTENT,
     responses={**protected_errors(writes=True), 422: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
 )

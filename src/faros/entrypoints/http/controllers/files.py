@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Router, delete, get, post
+from litestar import Request, Response, Router, delete, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.response import Stream
@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from faros.domain.files import MAX_UPLOAD_SIZE, served_type
 from faros.domain.services.files import FileService
 from faros.domain.users import User
+from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody
 from faros.entrypoints.http.io import file_id_of, task_id_of
@@ -26,6 +27,7 @@ from faros.entrypoints.http.openapi import (
     TASK_FORBIDDEN,
     Binary,
     MultipartUpload,
+    location,
     protected_errors,
     reply,
     task_errors,
@@ -78,9 +80,17 @@ def closing_stream(chunks: AsyncIterator[bytes], headers: dict[str, str]) -> Str
 
 @post(
     "/tasks/{task_id:str}/files",
+    summary="Attach a file to a task",
+    description=(
+        "The task's owner, or a user it is shared with for edit (20 uploads per hour per "
+        "user). One multipart part `file` of at most 10 MiB, of an allowed type its content "
+        "matches; writes an `uploaded` file activity entry and answers with `Location: "
+        "/files/{id}`."
+    ),
     status_code=HTTP_201_CREATED,
     request_max_body_size=body_limit(MAX_UPLOAD_SIZE),
     operation_class=MultipartUpload,
+    response_headers=location("the new file's download", "/files/7"),
     responses={
         **task_errors(writes=True, body=True, needs="edit"),
         400: reply(
@@ -99,16 +109,21 @@ async def upload_file(
     files: NamedDependency[FileService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
-) -> FileUploadedOut:
+) -> Response[FileUploadedOut]:
     # The body is read here, as a stream, so the file is never held whole in memory.
     async with single_file_part(request, MAX_UPLOAD_SIZE) as part:
         number = task_id_of(task_id)
         await limits.by_user(user, UPLOAD_LIMIT, "upload")
         stored = await files.upload(user, number, part.filename, part.content_type, part.chunks)
-    return out(stored, FileUploadedOut)
+    return created(out(stored, FileUploadedOut), f"/files/{stored.id}")
 
 
-@get("/tasks/{task_id:str}/files", responses=task_errors(writes=False))
+@get(
+    "/tasks/{task_id:str}/files",
+    summary="List a task's files",
+    description=("Anyone with view permission on the task: each attachment's name, size and type."),
+    responses=task_errors(writes=False),
+)
 async def list_files(
     task_id: IntPath, files: NamedDependency[FileService], user: NamedDependency[User]
 ) -> list[FileInfoOut]:
@@ -117,6 +132,11 @@ async def list_files(
 
 @get(
     "/files/{file_id:str}",
+    summary="Download a file",
+    description=(
+        "Anyone with view permission on the file's task. The stored bytes, with "
+        "`Content-Disposition: attachment` naming the original file."
+    ),
     responses={
         # The stored file's own type: Litestar cannot infer it from `Stream`.
         200: reply(Binary, "The stored bytes", media_type="*/*"),
@@ -144,6 +164,11 @@ async def download_file(
 
 @delete(
     "/files/{file_id:str}",
+    summary="Delete a file",
+    description=(
+        "The task's owner, or a user it is shared with for edit. Writes a `deleted` file "
+        "activity entry; the stored object is removed in the background."
+    ),
     status_code=HTTP_204_NO_CONTENT,
     responses={
         **protected_errors(writes=True),

@@ -16,7 +16,13 @@ from faros.entrypoints.http.schemas import HealthOut, RootOut, VersionOut
 from faros.entrypoints.settings import Settings
 
 
-@get("/")
+@get(
+    "/",
+    summary="Say the API is running",
+    description=(
+        "Anyone. A fixed answer telling a client it reached FAROS; reads and changes nothing."
+    ),
+)
 async def root() -> RootOut:
     return RootOut("Task Manager API", "running")
 
@@ -28,6 +34,11 @@ async def favicon() -> None:
 
 @get(
     "/health",
+    summary="Check the service's health",
+    description=(
+        "Anyone. 200 when the database answers, 503 when it cannot be reached; Redis is "
+        "reported (`connected`, `disconnected` or `disabled`) but not required."
+    ),
     cache=False,
     responses={503: reply(HealthOut, "The database cannot be reached (D6)")},
 )
@@ -47,7 +58,11 @@ async def health(state: State) -> Response[HealthOut]:
     )
 
 
-@get("/version")
+@get(
+    "/version",
+    summary="Get the API version",
+    description=("Anyone. The running FAROS version and the name of its environment."),
+)
 async def version(settings: NamedDependency[Settings]) -> VersionOut:
     return VersionOut(__version__, settings.environment)
 

@@ -43,14 +43,30 @@ SUBSCRIBED = (
 )
 
 
-@get("/preferences", responses=protected_errors(writes=False))
+@get(
+    "/preferences",
+    summary="Get your notification preferences",
+    description=(
+        "Any authenticated user. Their e-mail preferences, created with the defaults on first read."
+    ),
+    responses=protected_errors(writes=False),
+)
 async def get_preferences(
     notifications: NamedDependency[NotificationService], user: NamedDependency[User]
 ) -> PreferencesOut:
     return out(await notifications.preferences(user), PreferencesOut)
 
 
-@patch("/preferences", responses=protected_errors(writes=True, body=True))
+@patch(
+    "/preferences",
+    summary="Update your notification preferences",
+    description=(
+        "Any authenticated user. Sets only the flags sent (`email_enabled`, "
+        "`task_shared_with_me`, `task_completed`, `comment_on_my_task`, `task_due_soon`); "
+        "other keys, `email_verified` among them, are ignored."
+    ),
+    responses=protected_errors(writes=True, body=True),
+)
 async def update_preferences(
     data: Annotated[PreferencesIn, contract_body(PreferencesIn)],
     notifications: NamedDependency[NotificationService],
@@ -60,13 +76,27 @@ async def update_preferences(
     return out(preferences, PreferencesOut)
 
 
-@post("/subscribe", status_code=HTTP_200_OK, responses=protected_errors(writes=True))
+@post(
+    "/subscribe",
+    summary="Subscribe to notifications (no effect)",
+    description=(
+        "Any authenticated user. Kept for older clients: changes nothing and answers the "
+        "caller's e-mail address; the preferences decide what is sent."
+    ),
+    status_code=HTTP_200_OK,
+    responses=protected_errors(writes=True),
+)
 async def subscribe(user: NamedDependency[User]) -> SubscribeOut:
     return SubscribeOut(SUBSCRIBED, user.email)
 
 
 @post(
     "/send-verification",
+    summary="Send an e-mail verification link",
+    description=(
+        "Any authenticated user (5 per minute). E-mails them a single-use verification link "
+        "valid for 24 hours that voids any earlier one."
+    ),
     status_code=HTTP_200_OK,
     responses=protected_errors(writes=True, limited=True),
 )
@@ -91,6 +121,11 @@ protected = Router(
 
 @post(
     "/verify",
+    summary="Verify an e-mail address",
+    description=(
+        "Anyone holding the token of a verification e-mail (5 per minute per address). Marks "
+        "the account's address as verified, which event e-mails need, and uses up the token."
+    ),
     status_code=HTTP_200_OK,
     responses={
         **public_errors(writes=True, body=True, limited=True),
@@ -110,6 +145,12 @@ async def verify_by_post(
 
 @get(
     "/verify",
+    summary="Verify an e-mail address from an old link",
+    description=(
+        "Anyone (5 per minute per address); kept for links in older e-mails. Verifies like "
+        "`POST /notifications/verify`, then redirects (302) to the frontend's login page, "
+        "saying whether it worked."
+    ),
     query=VerifyQuery,
     dependencies=QUERY_FIRST,
     status_code=HTTP_302_FOUND,

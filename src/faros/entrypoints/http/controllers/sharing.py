@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, delete, get, post, put
+from litestar import Response, Router, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from faros.domain.services.sharing import SharingService
 from faros.domain.users import User
+from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskNotFoundBody
 from faros.entrypoints.http.io import contract_body, task_id_of
-from faros.entrypoints.http.openapi import PROTECTED, reply, task_errors
+from faros.entrypoints.http.openapi import PROTECTED, location, reply, task_errors
 from faros.entrypoints.http.schemas import ShareIn, ShareOut, SharePermissionIn, out, out_list
 from faros.entrypoints.http.validation import IntPath
 
@@ -24,7 +25,12 @@ SHARE_NOT_FOUND = reply(
 )
 
 
-@get("/{task_id:str}/shares", responses=task_errors(writes=False, needs="owner"))
+@get(
+    "/{task_id:str}/shares",
+    summary="List a task's shares",
+    description=("The task's owner only: who the task is shared with, and with which permission."),
+    responses=task_errors(writes=False, needs="owner"),
+)
 async def list_shares(
     task_id: IntPath, sharing: NamedDependency[SharingService], user: NamedDependency[User]
 ) -> list[ShareOut]:
@@ -33,7 +39,15 @@ async def list_shares(
 
 @post(
     "/{task_id:str}/share",
+    summary="Share a task",
+    description=(
+        "The task's owner only. Gives another user `view` or `edit` permission, writes a "
+        "`shared` activity entry and e-mails that user if their preferences allow; answers "
+        "with `Location: /tasks/{task_id}/shares`."
+    ),
     status_code=HTTP_201_CREATED,
+    # A share is read in its task's share list (there is no URL of one share to GET).
+    response_headers=location("the task's shares, the new one among them", "/tasks/42/shares"),
     responses={
         **task_errors(writes=True, body=True, needs="owner"),
         400: reply(Detail, "Cannot share task with yourself"),
@@ -46,15 +60,20 @@ async def share_task(
     data: Annotated[ShareIn, contract_body(ShareIn)],
     sharing: NamedDependency[SharingService],
     user: NamedDependency[User],
-) -> ShareOut:
+) -> Response[ShareOut]:
     share = await sharing.share(
         user, task_id_of(task_id), data.shared_with_username, data.permission
     )
-    return out(share, ShareOut)
+    return created(out(share, ShareOut), f"/tasks/{share.task_id}/shares")
 
 
 @put(
     "/{task_id:str}/share/{username:str}",
+    summary="Change a share's permission",
+    description=(
+        "The task's owner only. Sets the user's permission to `view` or `edit`; no activity "
+        "entry, no e-mail."
+    ),
     responses={**task_errors(writes=True, body=True, needs="owner"), 404: SHARE_NOT_FOUND},
 )
 async def change_share(
@@ -70,6 +89,11 @@ async def change_share(
 
 @delete(
     "/{task_id:str}/share/{username:str}",
+    summary="Stop sharing a task with a user",
+    description=(
+        "The task's owner only. Removes the user's access and writes an `unshared` activity "
+        "entry; no e-mail."
+    ),
     status_code=HTTP_204_NO_CONTENT,
     responses={**task_errors(writes=True, needs="owner"), 404: SHARE_NOT_FOUND},
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, delete, get, patch, post
+from litestar import Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -12,10 +12,18 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from faros.domain.services.tasks import TaskService
 from faros.domain.tasks import TaskChanges, TaskQuery, parse_tag_filter
 from faros.domain.users import User
+from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody, TaskOrTagNotFoundBody
 from faros.entrypoints.http.io import body_of, contract_body, task_id_of
-from faros.entrypoints.http.openapi import INVALID, PROTECTED, protected_errors, reply, task_errors
+from faros.entrypoints.http.openapi import (
+    INVALID,
+    PROTECTED,
+    location,
+    protected_errors,
+    reply,
+    task_errors,
+)
 from faros.entrypoints.http.schemas import (
     BulkUpdateIn,
     SharedTaskOut,
@@ -38,6 +46,12 @@ NO_FIELDS = reply(Detail, "No fields provided for update")
 
 @get(
     "/",
+    summary="List your tasks",
+    description=(
+        "Any authenticated user; only the tasks they own (tasks shared with them are at "
+        "`/tasks/shared-with-me`). Filters combine with AND; ordered by `id` unless `sort_by` "
+        "says otherwise, then paged with `skip` and `limit`."
+    ),
     query=TaskListQuery,
     dependencies=QUERY_FIRST,
     responses={**protected_errors(writes=False), 422: INVALID},
@@ -68,7 +82,13 @@ async def list_tasks(
 
 @post(
     "/",
+    summary="Create a task",
+    description=(
+        "Any authenticated user (100 per hour), who becomes its owner. Writes a `created` "
+        "task activity entry and answers the task with `Location: /tasks/{id}`."
+    ),
     status_code=HTTP_201_CREATED,
+    response_headers=location("the new task", "/tasks/42"),
     responses=protected_errors(writes=True, body=True, limited=True),
 )
 async def create_task(
@@ -76,7 +96,7 @@ async def create_task(
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
-) -> TaskOut:
+) -> Response[TaskOut]:
     await limits.by_user(user, CREATE_LIMIT, "create-task")
     task = await tasks.create(
         user,
@@ -87,10 +107,19 @@ async def create_task(
         tags=data.tags,
         completed=data.completed,
     )
-    return out(task, TaskOut)
+    return created(out(task, TaskOut), f"/tasks/{task.id}")
 
 
-@get("/stats", responses=protected_errors(writes=False))
+@get(
+    "/stats",
+    summary="Get your task statistics",
+    description=(
+        "Any authenticated user: counts over the tasks they own (by state, priority and tag, "
+        "overdue), how many of them are shared, and how many comments they wrote. Cached up "
+        "to 5 minutes; every change to those numbers refreshes it."
+    ),
+    responses=protected_errors(writes=False),
+)
 async def task_stats(
     tasks: NamedDependency[TaskService], user: NamedDependency[User]
 ) -> TaskStatsOut:
@@ -99,6 +128,12 @@ async def task_stats(
 
 @patch(
     "/bulk",
+    summary="Update several tasks at once",
+    description=(
+        "Any authenticated user with edit permission on every listed task; all or nothing. "
+        "Each task that changes gets an `updated` activity entry, and completing a task "
+        "someone else owns e-mails its owner if their preferences allow."
+    ),
     responses={
         **protected_errors(writes=True, body=True),
         400: NO_FIELDS,
@@ -118,7 +153,15 @@ async def bulk_update(
     return out_list(updated, TaskOut)
 
 
-@get("/shared-with-me", responses=protected_errors(writes=False))
+@get(
+    "/shared-with-me",
+    summary="List tasks shared with you",
+    description=(
+        "Any authenticated user: every task others shared with them, with the permission they "
+        "hold and the owner's username."
+    ),
+    responses=protected_errors(writes=False),
+)
 async def shared_with_me(
     tasks: NamedDependency[TaskService], user: NamedDependency[User]
 ) -> list[SharedTaskOut]:
@@ -134,7 +177,15 @@ async def shared_with_me(
     ]
 
 
-@get("/{task_id:str}", responses=task_errors(writes=False))
+@get(
+    "/{task_id:str}",
+    summary="Get a task",
+    description=(
+        "Anyone with view permission on the task (its owner or anyone it is shared with). The "
+        "task with its comments and share count."
+    ),
+    responses=task_errors(writes=False),
+)
 async def get_task(
     task_id: IntPath, tasks: NamedDependency[TaskService], user: NamedDependency[User]
 ) -> TaskOut:
@@ -143,6 +194,12 @@ async def get_task(
 
 @patch(
     "/{task_id:str}",
+    summary="Update a task",
+    description=(
+        "Its owner, or a user it is shared with for edit. Changes only the fields sent and "
+        "writes an `updated` activity entry when something changes; completing a task someone "
+        "else owns e-mails its owner if their preferences allow."
+    ),
     responses={**task_errors(writes=True, body=True, needs="edit"), 400: NO_FIELDS},
 )
 async def update_task(
@@ -157,6 +214,12 @@ async def update_task(
 
 @delete(
     "/{task_id:str}",
+    summary="Delete a task",
+    description=(
+        "Its owner only. Deletes the task with its comments, files and shares and writes a "
+        "`deleted` task activity entry (which stays); the stored files are removed in the "
+        "background."
+    ),
     status_code=HTTP_204_NO_CONTENT,
     responses=task_errors(writes=True, needs="owner"),
 )
@@ -168,6 +231,12 @@ async def delete_task(
 
 @post(
     "/{task_id:str}/tags",
+    summary="Add tags to a task",
+    description=(
+        "Its owner, or a user it is shared with for edit. The body is a JSON array of tags; "
+        "those the task lacks are appended, and an `updated` activity entry is written when "
+        "the tags change."
+    ),
     status_code=HTTP_200_OK,
     body=list[str],
     dependencies={"tags": body_of(Tags)},
@@ -184,6 +253,11 @@ async def add_tags(
 
 @delete(
     "/{task_id:str}/tags/{tag:str}",
+    summary="Remove a tag from a task",
+    description=(
+        "Its owner, or a user it is shared with for edit. Removes the tag named in the path "
+        "(404 when the task has none such) and writes an `updated` activity entry."
+    ),
     status_code=HTTP_200_OK,
     responses={
         **task_errors(writes=True, needs="edit"),

@@ -43,13 +43,27 @@ from faros.entrypoints.http.validation import IntPath
 from faros.entrypoints.settings import Settings
 
 
-@get("/me", responses=protected_errors(writes=False))
+@get(
+    "/me",
+    summary="Get your profile",
+    description=(
+        "Any authenticated user. Browser clients also use it to learn whether their cookie "
+        "still logs them in."
+    ),
+    responses=protected_errors(writes=False),
+)
 async def profile(user: NamedDependency[User]) -> UserProfileOut:
     return out(user, UserProfileOut)
 
 
 @patch(
     "/me/change-password",
+    summary="Change your password",
+    description=(
+        "Any authenticated user who gives their current password. Every earlier token of the "
+        "account stops working; the answer sets a fresh auth cookie, so a browser stays "
+        "logged in (bearer clients log in again)."
+    ),
     responses={
         **protected_errors(writes=True, body=True, limited=True),
         400: reply(Detail, "Current password is incorrect (D9)"),
@@ -74,6 +88,11 @@ async def change_password(
 
 @get(
     "/search",
+    summary="Find users by name",
+    description=(
+        "Any authenticated user: up to `limit` users (id and username only) whose username "
+        "contains `query`, case-insensitively, the caller excepted."
+    ),
     query=UserSearchQuery,
     dependencies=QUERY_FIRST,
     responses={**protected_errors(writes=False), 422: INVALID},
@@ -88,6 +107,12 @@ async def search_users(
 
 @post(
     "/me/avatar",
+    summary="Upload your avatar",
+    description=(
+        "Any authenticated user. One multipart part `file`: a JPEG, PNG, GIF or WebP image of "
+        "at most 5 MiB; it replaces the previous avatar, whose image is removed in the "
+        "background, and the answer is its public URL."
+    ),
     status_code=HTTP_200_OK,
     request_max_body_size=body_limit(MAX_AVATAR_SIZE),
     operation_class=MultipartUpload,
@@ -114,6 +139,11 @@ async def upload_avatar(
 
 @get(
     "/{user_id:str}/{segment:str}",
+    summary="Get a user's avatar",
+    description=(
+        "Anyone, without credentials (so `<img src>` works): the image at the URL the avatar "
+        "upload answered."
+    ),
     responses={
         # The image's own type: Litestar cannot infer it from `Stream`.
         200: reply(Binary, "The avatar image", media_type="image/*"),
