@@ -295,3 +295,9 @@ def test_every_router_tag_has_a_description() -> None:
     described = {tag.name for tag in TAGS if tag.description}
     used = {tag for router in ROUTERS for tag in router.tags or []}
     assert used == described
+
+
+async def test_the_document_describes_its_tags(document: dict[str, Any]) -> None:
+    described = {tag["name"]: tag.get("description") for tag in document["tags"]}
+    assert described == {tag.name: tag.description for tag in TAGS}
+    assert all(described.values())

@@ -94,7 +94,9 @@ def expected_operations(document: dict[str, Any]) -> list[tuple[str, str, str]]:
             if method in {"get", "put", "post", "delete", "patch"}:
                 tag = (operation.get("tags") or ["default"])[0]
                 element = f"operations-{tag}-{operation['operationId']}".replace(" ", "_")
-                found.append((path, element, html.escape(operation.get("summary", ""))))
+                # Text nodes escape only &, < and >: an apostrophe stays as it is.
+                summary = html.escape(operation.get("summary", ""), quote=False)
+                found.append((path, element, summary))
     return found
 
 
