@@ -11,8 +11,8 @@ from litestar.datastructures import MultiDict
 from msgspec import Meta, Struct
 
 from faros.domain.errors import NotFound, TaskNotFound
+from faros.domain.ids import INT32_MAX
 from faros.entrypoints.http.validation import (
-    INT32_MAX,
     RequestValidationError,
     parse_query,
     path_int,

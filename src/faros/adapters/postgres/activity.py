@@ -10,8 +10,9 @@ from sqlalchemy import CompoundSelect, Row, and_, any_, bindparam, func, or_, se
 from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import activity_logs, task_shares, tasks, users
-from faros.adapters.postgres.values import BIGINT_SAFE, has_nul, is_int32, utc
+from faros.adapters.postgres.values import BIGINT_SAFE, has_nul, utc
 from faros.domain.activity import ActivityEntry, ActivityFilter, ActivityStats, NewActivity
+from faros.domain.ids import is_int32
 
 _a = activity_logs.c
 _SELECT = select(

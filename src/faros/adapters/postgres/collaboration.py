@@ -10,9 +10,10 @@ from sqlalchemy.dialects.postgresql import insert
 from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import task_comments, task_shares, users
-from faros.adapters.postgres.values import ids_param, is_int32, utc, utc_or_none
+from faros.adapters.postgres.values import ids_param, utc, utc_or_none
 from faros.domain.comments import Comment, NewComment
 from faros.domain.errors import Conflict
+from faros.domain.ids import is_int32
 from faros.domain.services.sharing import ALREADY_SHARED
 from faros.domain.sharing import NewShare, Share, SharePermission
 

@@ -9,8 +9,9 @@ from sqlalchemy import Row, bindparam, delete, select
 from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import task_files
-from faros.adapters.postgres.values import is_int32, utc
+from faros.adapters.postgres.values import utc
 from faros.domain.files import NewStoredFile, StoredFile
+from faros.domain.ids import is_int32
 
 _f = task_files.c
 _COLUMNS = (

@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.query import Query
 from faros.adapters.postgres.tables import notification_preferences
-from faros.adapters.postgres.values import is_int32, utc_or_none
+from faros.adapters.postgres.values import utc_or_none
+from faros.domain.ids import is_int32
 from faros.domain.notifications import NotificationPreferences
 
 _p = notification_preferences.c

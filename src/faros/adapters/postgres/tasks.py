@@ -39,13 +39,11 @@ from faros.adapters.postgres.tables import activity_logs, task_comments, task_sh
 from faros.adapters.postgres.tables import users as users_table
 from faros.adapters.postgres.values import (
     BIGINT_SAFE,
-    INT32_MIN,
     LIKE_ESCAPE,
     contains_pattern,
     has_nul,
     ids_param,
     int32_ids,
-    is_int32,
     start_of_day,
     start_of_next_day,
     utc,
@@ -53,6 +51,7 @@ from faros.adapters.postgres.values import (
 )
 from faros.domain.activity import NewActivity
 from faros.domain.comments import Comment
+from faros.domain.ids import INT32_MIN, is_int32
 from faros.domain.tasks import (
     NewTask,
     SortField,

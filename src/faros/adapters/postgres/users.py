@@ -29,11 +29,11 @@ from faros.adapters.postgres.values import (
     LIKE_ESCAPE,
     contains_pattern,
     has_nul,
-    is_int32,
     utc,
     utc_or_none,
 )
 from faros.domain.errors import DuplicateUser
+from faros.domain.ids import is_int32
 from faros.domain.users import NewUser, User, UserRef
 
 _u = users.c

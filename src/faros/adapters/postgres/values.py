@@ -11,8 +11,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 # Every id column is a 32-bit `integer` (the domain's id rule); a larger value sent as a
 # parameter fails to encode, so the repositories check it first.
-from faros.domain.ids import INT32_MIN as INT32_MIN
-from faros.domain.ids import is_int32 as is_int32
+from faros.domain.ids import is_int32
 
 # OFFSET and LIMIT are bigint; clamp absurd page requests instead of failing on them.
 BIGINT_SAFE = 2**62

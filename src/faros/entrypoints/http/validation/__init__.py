@@ -8,7 +8,6 @@ control-character rule. A handler's `data: Shape` parameter is decoded by `decod
 What is accepted, and what the original accepted that is not: README, "Validation".
 """
 
-from faros.domain.ids import INT32_MAX
 from faros.entrypoints.http.validation.body import (
     decode_body,
     is_json_content_type,
@@ -32,7 +31,6 @@ from faros.entrypoints.http.validation.query import (
 )
 
 __all__ = [
-    "INT32_MAX",
     "ErrorDict",
     "IntPath",
     "RequestValidationError",
