@@ -33,6 +33,7 @@ from faros.entrypoints.http.docs_ui import swagger_assets, swagger_ui
 from faros.entrypoints.http.errors import exception_handlers
 from faros.entrypoints.http.hand_over import install_connection_hand_over
 from faros.entrypoints.http.openapi import TAGS, operation_id, security_components
+from faros.entrypoints.http.openapi_document import FinishedJson
 from faros.entrypoints.http.outages import outage_handlers
 from faros.entrypoints.http.request_log import install_request_log
 from faros.entrypoints.http.security import (
@@ -120,7 +121,7 @@ def create_app(
             components=security_components(settings.cookie_name),
             operation_id_creator=operation_id,
             tags=TAGS,
-            render_plugins=[swagger_ui()],
+            render_plugins=[FinishedJson(), swagger_ui()],
         ),
         debug=False,
     )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from litestar import Router
 from litestar.datastructures import CacheControlHeader
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
+
+from faros.entrypoints.http.openapi_document import FinishedSwagger
 
 ASSETS = "/docs/assets"
 
@@ -28,9 +29,9 @@ def swagger_assets() -> Router:
     )
 
 
-def swagger_ui() -> SwaggerRenderPlugin:
+def swagger_ui() -> FinishedSwagger:
     """Swagger UI at the OpenAPI router's root (`/docs/`), pointing at `swagger_assets()`."""
-    return SwaggerRenderPlugin(
+    return FinishedSwagger(
         path="/",
         js_url=f"{ASSETS}/swagger-ui-bundle.js",
         css_url=f"{ASSETS}/swagger-ui.css",

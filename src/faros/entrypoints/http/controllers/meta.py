@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_503_SER
 from faros import __version__
 from faros.entrypoints.bootstrap import Container
 from faros.entrypoints.http.openapi import reply
+from faros.entrypoints.http.openapi_document import served
 from faros.entrypoints.http.schemas import HealthOut, RootOut, VersionOut
 from faros.entrypoints.settings import Settings
 
@@ -70,8 +71,7 @@ async def version(settings: NamedDependency[Settings]) -> VersionOut:
 @get("/openapi.json", include_in_schema=False)
 async def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The schema at the conventional path too (Litestar serves it under /docs as well)."""
-    document: dict[str, Any] = request.app.openapi_schema.to_schema()
-    return document
+    return served(request.app)
 
 
 router = Router(
