@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -78,7 +79,9 @@ def test_one_line_per_request_with_its_fields(
     client: TestClient[Litestar], caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="faros.request"):
+        before = time.perf_counter()
         response = client.get("/hello?token=secret-reset-token")
+        elapsed_ms = (time.perf_counter() - before) * 1000
     assert response.status_code == 200
     (record,) = request_lines(caplog)
     fields: dict[str, Any] = vars(record)
@@ -86,6 +89,8 @@ def test_one_line_per_request_with_its_fields(
     assert fields["path"] == "/hello"
     assert fields["status"] == 200
     assert isinstance(fields["duration_ms"], float)
+    # The request's own duration, within the time the client waited for it.
+    assert 0 <= fields["duration_ms"] <= elapsed_ms
     assert fields["request_id"] == response.headers["x-request-id"]
     assert fields["user_id"] is None
     assert "secret-reset-token" not in record.getMessage()

@@ -80,7 +80,7 @@ class RequestLogMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        began = time.perf_counter()
         request_id: bytes | None = None
         for key, value in scope["headers"]:
             if key == _HEADER_BYTES:
@@ -93,12 +93,12 @@ class RequestLogMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id_text
         status = 500
-        started = False
+        answering = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status, started
+            nonlocal status, answering
             if message["type"] == "http.response.start":
-                started = True
+                answering = True
                 status = message["status"]
                 headers = list(message.get("headers") or ())
                 headers.append((_HEADER_BYTES, request_id))
@@ -108,7 +108,7 @@ class RequestLogMiddleware:
         async def receive_watching() -> ReceiveMessage:
             message = await receive()
             # After the answer has started, a disconnect is how a finished exchange ends.
-            if message["type"] == "http.disconnect" and not started:
+            if message["type"] == "http.disconnect" and not answering:
                 state[CLIENT_GONE] = True
             return message
 
@@ -118,7 +118,7 @@ class RequestLogMiddleware:
             if state.get(CLIENT_GONE):
                 status = CLIENT_CLOSED_REQUEST
             if self.log.isEnabledFor(logging.INFO):
-                duration = round((time.perf_counter() - started) * 1000, 2)
+                duration = round((time.perf_counter() - began) * 1000, 2)
                 method = scope["method"]
                 path = _printable(scope["path"])
                 user_id = _user_id(scope)
