@@ -121,6 +121,13 @@ def test_several_examples_carry_summaries(document: Document) -> None:
     media = operations(document)["create_task"]["requestBody"]["content"][JSON]
     assert set(media["examples"]) == {"full", "minimal"}
     assert all(item["summary"] for item in media["examples"].values())
+    conflict = operations(document)["register"]["responses"]["409"]["content"][JSON]
+    assert [item["summary"] for item in conflict["examples"].values()] == [
+        "The username or e-mail address is taken"
+    ]
+    success = operations(document)["get_task"]["responses"]["200"]["content"][JSON]
+    assert "examples" not in success
+    assert success["example"]["id"] == 42
 
 
 # --- validity ---------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ class Example:
 
 
 Examples = Mapping[str, Example]
-"""Named examples of one media type; a single one is placed as `example`, several as `examples`."""
+"""Named examples of one media type: a single one without a summary is placed as `example`,
+otherwise they go to `examples`, so that a viewer can label each (e.g. the case of an error)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def one(value: Any, summary: str = "") -> Examples:
 
 # --- the story --------------------------------------------------------------------------------
 
-# Shown in the documentation only; no server accepts them (S105 mistakes them for secrets).
+# Made-up values for the documentation, no deployment's secrets (S105 cannot tell).
 ALICE_PASSWORD = "correct-horse-battery"  # noqa: S105
 ALICE_CREATED = "2026-11-30T08:15:00Z"
 ALICE_TOKEN = ".".join(  # header, claims (D2: sub, exp, iat, jti, ver), a made-up signature
@@ -785,8 +786,9 @@ def _place(media: dict[str, Any], examples: Examples) -> None:
         return
     if len(examples) == 1:
         (only,) = examples.values()
-        media["example"] = only.value
-        return
+        if not only.summary:
+            media["example"] = only.value
+            return
     media["examples"] = {
         name: {"summary": item.summary, "value": item.value}
         if item.summary
