@@ -37,9 +37,11 @@ from faros_client.api.users import avatar, profile, upload_avatar
 from faros_client.models import (
     ActivityOut,
     AvatarOut,
+    AvatarUpload,
     CommentIn,
     CommentOut,
     FileInfoOut,
+    FileUpload,
     FileUploadedOut,
     LoginIn,
     MessageOut,
@@ -55,8 +57,6 @@ from faros_client.models import (
     TaskUpdateIn,
     TimelineEntryOut,
     TokenOut,
-    UploadAvatarBody,
-    UploadFileBody,
     UserCreatedOut,
     UserProfileOut,
 )
@@ -139,7 +139,7 @@ def tasks_flow(owner: AuthenticatedClient, guest: AuthenticatedClient, guest_nam
     )
     assert [task.id for task in page.tasks] == [urgent.id], page
 
-    # So does an update: the task's own priority goes back in unchanged.
+    # So does an update: a priority as the server answered it goes back in, no conversion.
     updated = expect(
         update_task.sync_detailed(
             urgent.id,
@@ -171,7 +171,7 @@ def tasks_flow(owner: AuthenticatedClient, guest: AuthenticatedClient, guest_nam
     assert [entry.id for entry in comments] == [comment.id], comments
 
     data = f"Minutes of the meeting, {secrets.token_hex(8)}\n".encode()
-    upload = UploadFileBody(
+    upload = FileUpload(
         file=File(payload=BytesIO(data), file_name="minutes.txt", mime_type="text/plain")
     )
     stored = expect(
@@ -200,9 +200,7 @@ def tasks_flow(owner: AuthenticatedClient, guest: AuthenticatedClient, guest_nam
 
 def avatar_flow(anonymous: Client, user: UserCreatedOut, bearer: AuthenticatedClient) -> None:
     """Upload an avatar, then fetch it without credentials at the URL the upload answered."""
-    body = UploadAvatarBody(
-        file=File(payload=BytesIO(PNG), file_name="me.png", mime_type="image/png")
-    )
+    body = AvatarUpload(file=File(payload=BytesIO(PNG), file_name="me.png", mime_type="image/png"))
     answer = expect(upload_avatar.sync_detailed(client=bearer, body=body), HTTPStatus.OK, AvatarOut)
     # The answered URL is /users/{user_id}/{segment}; the generated operation takes the parts.
     owner_id, segment = answer.avatar_url.rsplit("/", 2)[-2:]
