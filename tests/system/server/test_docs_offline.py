@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from serve_process import FarosServer, StartServer
 
 pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.slow]

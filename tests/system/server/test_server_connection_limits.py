@@ -15,6 +15,7 @@ import time
 
 import httpx
 import pytest
+
 from serve_process import FarosServer, StartServer
 
 pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.slow]
