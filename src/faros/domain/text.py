@@ -27,6 +27,39 @@ _NOT_ONE_LINE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 ONE_LINE_PATTERN: Final = "^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
 MULTILINE_PATTERN: Final = "^(?:[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]|\\r\\n)*$"
 
+# Text trimmed before its length is checked (D8), as one pattern over the value as sent: JSON
+# Schema's maxLength counts the raw value, so `" " + 50 * "x"` would look too long for the
+# 50-character tag the server keeps. Whitespace is what Python's `str.strip()` removes; the
+# pattern is the control-character rule above, its characters split into whitespace and the rest.
+_WIDE_SPACES: Final = "\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"
+_EDGE_ONE_LINE: Final = f"[\\t \\u00a0{_WIDE_SPACES}]"
+_EDGE_MULTILINE: Final = f"(?:[\\t\\n \\u00a0\\u2028\\u2029{_WIDE_SPACES}]|\\r(?=\\n))"
+_SOLID: Final = f"[^\\u0000-\\u0020\\u007f-\\u00a0\\u2028\\u2029{_WIDE_SPACES}]"
+# Any allowed character; in multi-line text a CR only before an LF (one character each, so a
+# repeat counts characters as `len` does).
+_ANY_ONE_LINE: Final = "[^\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f\\u2028\\u2029]"
+_ANY_MULTILINE: Final = "(?:[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]|\\r(?=\\n))"
+
+
+def trimmed_text_pattern(low: int, high: int, *, multiline: bool = False) -> str:
+    """A JSON Schema (ECMA-262, and Python `re`) pattern for text that holds no forbidden control
+    character and is `low`..`high` characters long once leading and trailing whitespace is
+    trimmed: optional edge whitespace around a core that starts and ends with a non-space."""
+    if not 0 <= low <= high or high < 1:
+        raise ValueError(f"bad length range {low}..{high}")
+    edge = _EDGE_MULTILINE if multiline else _EDGE_ONE_LINE
+    inner = _ANY_MULTILINE if multiline else _ANY_ONE_LINE
+    if high == 1:
+        core = _SOLID
+    elif low <= 1:
+        core = f"{_SOLID}(?:{inner}{{0,{high - 2}}}{_SOLID})?"
+    else:
+        core = f"{_SOLID}{inner}{{{low - 2},{high - 2}}}{_SOLID}"
+    if low == 0:
+        core = f"(?:{core})?"
+    return f"^{edge}*{core}{edge}*$"
+
+
 ONE_LINE_MESSAGE: Final = "String must not contain line breaks or other control characters"
 MULTILINE_MESSAGE: Final = (
     "String must not contain control characters other than tabs and line breaks"

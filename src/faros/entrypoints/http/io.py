@@ -6,7 +6,8 @@ the contract's decoder; queries come from the `params` dependency (deps.py).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import typing
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request
 from litestar.di import Provide
@@ -35,9 +36,14 @@ def contract_body(shape: Any) -> BodyKwarg:
     marker: BodyKwarg = Body(
         media_type=RequestEncodingType.JSON,
         schema_extra=body_schema(shape),
-        schema_component_key=f"{shape.__name__}Body",
+        schema_component_key=f"{_named(shape).__name__}Body",
     )
     return marker
+
+
+def _named(shape: Any) -> Any:
+    """The class of `shape`, also when it is `Annotated` with documentation (`TaskUpdate`)."""
+    return typing.get_args(shape)[0] if typing.get_origin(shape) is Annotated else shape
 
 
 def body_of(shape: Any) -> Provide:

@@ -23,7 +23,7 @@ from faros.domain.tasks import (
     SortField,
     SortOrder,
 )
-from faros.domain.text import MULTILINE_PATTERN, ONE_LINE_PATTERN
+from faros.domain.text import MULTILINE_PATTERN, trimmed_text_pattern
 
 _T = TypeVar("_T")
 
@@ -32,19 +32,30 @@ STRIP = {"strip": True}
 # sent, with its own message; the `pattern` states the same rule in the API document.
 ONE_LINE = {"text": "one_line"}
 MULTILINE = {"text": "multiline"}
-Title = Annotated[
-    str,
-    Meta(
-        min_length=1, max_length=TITLE_MAX_LENGTH, pattern=ONE_LINE_PATTERN, extra=STRIP | ONE_LINE
-    ),
-]
-Description = Annotated[
-    str,
-    Meta(max_length=DESCRIPTION_MAX_LENGTH, pattern=MULTILINE_PATTERN, extra=STRIP | MULTILINE),
-]
-Tag = Annotated[
-    str, Meta(max_length=TAG_MAX_LENGTH, pattern=ONE_LINE_PATTERN, extra=STRIP | ONE_LINE)
-]
+
+
+def trimmed(low: int, high: int, *, multiline: bool = False) -> Meta:
+    """Text trimmed before its length is checked (D8): `low`..`high` characters once leading
+    and trailing whitespace is removed. JSON Schema's `maxLength` counts the value as sent, so
+    the document states the rule as one pattern over the sent value (no `maxLength`); the server
+    checks the same length on the trimmed text (`max_length` in `extra`), with the usual 422s."""
+    rule = "multi-line text; tabs and line breaks allowed" if multiline else "one line of text"
+    return Meta(
+        min_length=low or None,
+        pattern=trimmed_text_pattern(low, high, multiline=multiline),
+        description=(
+            f"{low} to {high} characters after leading and trailing whitespace is trimmed "
+            f"(the trimmed text is stored); {rule}, no other control characters."
+        ),
+        extra=STRIP | (MULTILINE if multiline else ONE_LINE) | {"max_length": high},
+    )
+
+
+Title = Annotated[str, trimmed(1, TITLE_MAX_LENGTH)]
+Description = Annotated[str, trimmed(0, DESCRIPTION_MAX_LENGTH, multiline=True)]
+# Empty tags (`""`, or whitespace that trims to it) are kept as sent (API.md §2.3, §3.3): the
+# original clients send them.
+Tag = Annotated[str, trimmed(0, TAG_MAX_LENGTH)]
 Tags = Annotated[list[Tag], Meta(max_length=MAX_TAGS)]
 Password = Annotated[str, Meta(min_length=8, max_length=100)]
 Content = Annotated[
@@ -121,9 +132,14 @@ class TaskUpdateIn(Struct):
         }
 
 
+# A body naming no field (`{}`) is answered 400 "No fields provided for update" (API.md §3.3);
+# the document says so with `minProperties` (unknown keys count there but not here: also a 400).
+TaskUpdate = Annotated[TaskUpdateIn, Meta(extra_json_schema={"minProperties": 1})]
+
+
 class BulkUpdateIn(Struct):
     task_ids: Annotated[list[int], Meta(min_length=1, max_length=100)]
-    updates: TaskUpdateIn
+    updates: TaskUpdate
 
 
 class ShareIn(Struct):

@@ -33,11 +33,12 @@ from faros.entrypoints.http.schemas import (
     TaskOut,
     TaskPageOut,
     TaskStatsOut,
+    TaskUpdate,
     TaskUpdateIn,
     out,
     out_list,
 )
-from faros.entrypoints.http.validation import IntPath
+from faros.entrypoints.http.validation import IntPath, body_schema
 from faros.ports.rate_limiter import RateLimit
 
 CREATE_LIMIT = RateLimit(100, 3600)
@@ -204,7 +205,7 @@ async def get_task(
 )
 async def update_task(
     task_id: IntPath,
-    data: Annotated[TaskUpdateIn, contract_body(TaskUpdateIn)],
+    data: Annotated[TaskUpdateIn, contract_body(TaskUpdate)],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
 ) -> TaskOut:
@@ -238,7 +239,7 @@ async def delete_task(
         "the tags change."
     ),
     status_code=HTTP_200_OK,
-    body=list[str],
+    body=body_schema(Tags),
     dependencies={"tags": body_of(Tags)},
     responses=task_errors(writes=True, body=True, needs="edit"),
 )

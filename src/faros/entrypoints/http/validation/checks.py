@@ -100,7 +100,9 @@ class Text:
         extra = meta.extra or {}
         self.strip = bool(extra.get("strip"))
         self.multiline = None if "text" not in extra else extra["text"] == "multiline"
-        self.low, self.high = meta.min_length, meta.max_length
+        # A trimmed field's maximum is in `extra`: in the Meta, msgspec would put it in the
+        # document as `maxLength`, which counts the untrimmed value.
+        self.low, self.high = meta.min_length, extra.get("max_length", meta.max_length)
         self.pattern = re.compile(meta.pattern) if meta.pattern is not None else None
 
     def __call__(self, value: Any, loc: Loc, errors: Errors) -> Any:
@@ -218,7 +220,14 @@ def _datetime(value: Any, loc: Loc, errors: Errors) -> Any:
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        return _fail(errors, "datetime_from_date_parsing", loc, value, {"error": str(exc)})
+        problem = exc
+    # The document's `date-time` is RFC 3339's, whose `T` and `Z` may be written in lower case.
+    if "t" in value or "z" in value:
+        try:
+            return dt.datetime.fromisoformat(value.upper())
+        except ValueError:
+            pass
+    return _fail(errors, "datetime_from_date_parsing", loc, value, {"error": str(problem)})
 
 
 class Nullable:

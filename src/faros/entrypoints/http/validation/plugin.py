@@ -68,7 +68,9 @@ def body_schema(target: Any) -> dict[str, Any]:
             return node
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return inline(defs[ref.removeprefix("#/$defs/")])
+            # Keywords beside the reference (`minProperties` from an annotated Struct) stay.
+            beside = {key: value for key, value in node.items() if key != "$ref"}
+            return inline({**defs[ref.removeprefix("#/$defs/")], **beside})
         node = {key: inline(value) for key, value in node.items() if key != "$defs"}
         if isinstance(enum := node.get("enum"), list) and all(isinstance(v, str) for v in enum):
             node = {"type": "string", **node, "enum": declared.get(frozenset(enum), enum)}
@@ -122,7 +124,8 @@ def _is_litestar_validation(response: OpenAPIResponse | Reference) -> bool:
 
 def _operation_class(body: Any, query: Any) -> type[Operation]:
     """An Operation that adds what `body=` / `query=` declare and the 422 answer."""
-    body_doc = body_schema(body) if body is not None else None
+    # A ready schema (a dict) stands for a shape Litestar cannot deep-copy into `opt`.
+    body_doc = body if isinstance(body, dict) or body is None else body_schema(body)
     query_doc = query_parameters(query) if query is not None else []
 
     @dataclasses.dataclass
