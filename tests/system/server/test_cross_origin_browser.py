@@ -1,13 +1,15 @@
 """D4 (amended) in a real browser: pages of other origins cannot write with the auth cookie.
 
-Headless Chromium, a real `faros serve` on 127.0.0.1:S (development: cookie `SameSite=Lax`)
-whose FAROS_CORS_ORIGINS lists only the app page's origin 127.0.0.1:A, and a foreign page
-server on port F reached under two names:
+Headless Chromium, a real `faros serve` on 127.0.0.1:S whose FAROS_CORS_ORIGINS lists only the
+app page's origin 127.0.0.1:A, and a foreign page server on port F reached under two names:
 
 - `http://127.0.0.1:F` is cross-origin but *same-site* (sites ignore ports), so the browser
-  sends the Lax cookie with its form posts: D4 alone refuses them (Origin not allowed).
-- `http://localhost:F` is *cross-site*: the Lax cookie stays home (the browser's part), and
-  login and registration, which need no cookie, are refused by D4.
+  sends even a `SameSite=Lax` cookie with its form posts: D4 alone refuses them.
+- `http://localhost:F` is *cross-site*. Development's `SameSite=Lax` cookie stays home (the
+  browser's part: the write is a plain 401); production's `SameSite=None; Secure` cookie goes
+  along, and D4 refuses. Login and registration need no cookie and are refused by D4.
+
+The test runs once per cookie setting, each with a server of its own.
 
 The forged writes are what a form can really do to FAROS: a multipart upload to a task (a page
 can fill a file input itself) and a logout. Login and registration are forged as text/plain
@@ -15,7 +17,7 @@ forms whose body is JSON; FAROS would answer those 422 (JSON only) after D4, so 
 that D4 came first. The app page's credentialed `fetch` and the same upload form from the
 allowed origin succeed, so the test fails if the check refuses too much as well as too little.
 The browser reads each answer as the page it navigated to (DevTools protocol); the server's
-state is then read with a bearer token. The run takes about 4 s plus the server's start.
+state is then read with a bearer token. Each run takes about 3 s plus its server's start.
 Skipped where no Chromium or Chrome is installed.
 """
 
@@ -94,9 +96,22 @@ def foreign_site(pages: Pages) -> Iterator[PageServer]:
     server.close()
 
 
+# Development's cookie, and production's (a browser takes `Secure` from http://127.0.0.1).
+COOKIES = {
+    "lax": {"FAROS_COOKIE_SAMESITE": "lax", "FAROS_COOKIE_SECURE": "false"},
+    "none": {"FAROS_COOKIE_SAMESITE": "none", "FAROS_COOKIE_SECURE": "true"},
+}
+
+
+@pytest.fixture(scope="module", params=list(COOKIES), ids=lambda name: f"SameSite={name}")
+def samesite(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
 @pytest.fixture(scope="module")
-def server(start_server: StartServer, app_site: PageServer) -> FarosServer:
-    return start_server(FAROS_CORS_ORIGINS=f"http://127.0.0.1:{app_site.port}")
+def server(start_server: StartServer, app_site: PageServer, samesite: str) -> FarosServer:
+    return start_server(FAROS_CORS_ORIGINS=f"http://127.0.0.1:{app_site.port}", **COOKIES[samesite])
 
 
 def json_form(action: str, payload: dict[str, str]) -> str:
@@ -208,6 +223,7 @@ def test_foreign_pages_cannot_write_or_log_in_but_the_allowed_origin_can(
     app_site: PageServer,
     foreign_site: PageServer,
     pages: Pages,
+    samesite: str,
     tmp_path: Path,
 ) -> None:
     suffix = str(server.port)
@@ -242,9 +258,13 @@ def test_foreign_pages_cannot_write_or_log_in_but_the_allowed_origin_can(
         same_site_upload = submit(browser, pages, same_site, files, upload_form(files, "a.txt"))
         assert same_site_upload == (403, REFUSED)
         assert submit(browser, pages, same_site, logout, bare_form(logout)) == (403, REFUSED)
-        # A cross-site one: the Lax cookie stays home, so there is no credential at all.
+        # A cross-site one: a Lax cookie stays home (no credential at all); a SameSite=None
+        # one goes along, and D4 refuses.
         cross_site_upload = submit(browser, pages, cross_site, files, upload_form(files, "b.txt"))
-        assert cross_site_upload == (401, {"detail": "Not authenticated"})
+        if samesite == "lax":
+            assert cross_site_upload == (401, {"detail": "Not authenticated"})
+        else:
+            assert cross_site_upload == (403, REFUSED)
         # The same form from the app's origin works: the refusal was about the origin.
         by_app = submit(browser, pages, app, files, upload_form(files, "app.txt"))
         assert by_app[0] == 201, by_app
