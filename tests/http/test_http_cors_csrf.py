@@ -110,149 +110,191 @@ async def test_error_responses_carry_cors_headers(
 
 
 # --------------------------------------------------------------------------- CSRF (D4)
+#
+# D4 (amended) as a table. A *checked* request is an unsafe one that carries the auth cookie
+# and no bearer header, or any unsafe request to login or registration. It is refused when its
+# Origin is present and not allowed, or when Sec-Fetch-Site is `cross-site` or `same-site` and
+# its Origin is missing or not allowed. Each cell is what a checked request gets, by its Origin
+# (rows) and its Sec-Fetch-Site (columns); "absent" is no such header.
+
+ORIGINS = ("absent", "allowed", "foreign", "null")
+SITES = ("absent", "same-origin", "same-site", "cross-site", "none")
+RULE = """
+            absent   same-origin  same-site  cross-site  none
+   absent   pass     pass         REFUSED    REFUSED     pass
+   allowed  pass     pass         pass       pass        pass
+   foreign  REFUSED  REFUSED      REFUSED    REFUSED     REFUSED
+   null     REFUSED  REFUSED      REFUSED    REFUSED     REFUSED
+"""
+VERDICTS = {
+    (row.split()[0], site): verdict
+    for row in RULE.strip().splitlines()[1:]
+    for site, verdict in zip(SITES, row.split()[1:], strict=True)
+}
+assert sorted(VERDICTS) == sorted((origin, site) for origin in ORIGINS for site in SITES)
+REFUSED_CELLS = frozenset(cell for cell, verdict in VERDICTS.items() if verdict == "REFUSED")
+CELLS = [
+    pytest.param(origin, site, id=f"origin={origin},site={site}")
+    for origin in ORIGINS
+    for site in SITES
+]
 
 
-async def test_cookie_write_from_foreign_origin_is_refused(
-    api: Any, anon: httpx.AsyncClient, kit: Any
-) -> None:
-    account = await api.user()
-    cookies = {"access_token": account.token}
-    refused = await anon.post(
-        "/tasks", json={"title": "forged"}, cookies=cookies, headers={"Origin": kit.foreign_origin}
-    )
-    assert refused.status_code == 403
-    assert refused.json() == CSRF_REFUSED
-    # Nothing was created.
-    assert (await api.get(account, "/tasks")).json()["total"] == 0
-    for method, path in (
-        ("PATCH", "/tasks/1"),
-        ("DELETE", "/tasks/1"),
-        ("PUT", "/tasks/1/share/x"),
-        ("POST", "/users/me/avatar"),
-    ):
-        response = await anon.request(
-            method, path, cookies=cookies, headers={"Origin": kit.foreign_origin}
+def browser_headers(kit: Any, origin: str, site: str) -> dict[str, str]:
+    """The provenance headers of one cell (lower-case names, as a browser would send)."""
+    headers = {}
+    if origin != "absent":
+        headers["origin"] = {"allowed": kit.allowed_origin, "foreign": kit.foreign_origin}.get(
+            origin, origin
         )
-        assert response.status_code == 403, path
-        assert response.json() == CSRF_REFUSED
+    if site != "absent":
+        headers["sec-fetch-site"] = site
+    return headers
 
 
-async def test_cookie_write_from_allowed_origin_passes_and_referer_is_not_consulted(
-    api: Any, anon: httpx.AsyncClient, kit: Any
+def cookie(token: str) -> dict[str, str]:
+    return {"Cookie": f"access_token={token}"}
+
+
+async def snapshot(api: Any, owner: Any, task_id: int) -> Any:
+    """Everything a write of these tests could change, read with the owner's bearer token."""
+    tasks = await api.get(owner, "/tasks")
+    shares = await api.get(owner, f"/tasks/{task_id}/shares")
+    return tasks.json(), shares.status_code, shares.json()
+
+
+@pytest.mark.parametrize("credential", ["cookie", "bearer", "bearer and cookie", "none"])
+@pytest.mark.parametrize(("origin", "site"), CELLS)
+async def test_a_task_write_is_judged_by_the_table(
+    api: Any, anon: httpx.AsyncClient, kit: Any, credential: str, origin: str, site: str
 ) -> None:
-    """Amended D4: `Origin` and `Sec-Fetch-Site` decide; a Referer alone neither helps nor
-    harms (it used to be the fallback, and a foreign one was refused)."""
-    account = await api.user()
-    cookies = {"access_token": account.token}
-    by_origin = await anon.post(
-        "/tasks", json={"title": "ok"}, cookies=cookies, headers={"Origin": kit.allowed_origin}
-    )
-    assert by_origin.status_code == 201
-    foreign_referer = await anon.post(
-        "/tasks",
-        json={"title": "no browser sent this"},
-        cookies=cookies,
-        headers={"Referer": f"{kit.foreign_origin}/page"},
-    )
-    assert foreign_referer.status_code == 201, foreign_referer.text
-
-
-async def test_cookie_write_without_origin_or_fetch_metadata_passes(
-    api: Any, anon: httpx.AsyncClient
-) -> None:
-    """Amended D4: no `Origin` and no `Sec-Fetch-Site` means no browser (it was a 403)."""
-    account = await api.user()
-    response = await anon.post(
-        "/tasks", json={"title": "no origin"}, cookies={"access_token": account.token}
-    )
-    assert response.status_code == 201, response.text
-
-
-@pytest.mark.parametrize(
-    ("headers", "refused"),
-    [
-        ({"Sec-Fetch-Site": "cross-site"}, True),
-        ({"Sec-Fetch-Site": "same-site"}, True),
-        ({"Sec-Fetch-Site": "same-origin"}, False),
-        ({"Sec-Fetch-Site": "none"}, False),
-        ({"Sec-Fetch-Site": "cross-site", "Origin": "ALLOWED"}, False),
-        ({"Sec-Fetch-Site": "same-site", "Origin": "ALLOWED"}, False),
-        ({"Sec-Fetch-Site": "same-origin", "Origin": "FOREIGN"}, True),
-        ({"Sec-Fetch-Site": "cross-site", "Origin": "FOREIGN"}, True),
-        ({"Sec-Fetch-Site": "cross-site", "Origin": "null"}, True),
-    ],
-)
-async def test_cookie_write_is_judged_by_origin_then_fetch_metadata(
-    api: Any, anon: httpx.AsyncClient, kit: Any, headers: dict[str, str], refused: bool
-) -> None:
-    """Amended D4: a present Origin must be allowed; without one, Sec-Fetch-Site decides."""
-    names = {"ALLOWED": kit.allowed_origin, "FOREIGN": kit.foreign_origin}
-    sent = {key: names.get(value, value) for key, value in headers.items()}
-    account = await api.user()
-    response = await anon.post(
-        "/tasks", json={"title": "fetch"}, cookies={"access_token": account.token}, headers=sent
-    )
-    if refused:
+    """Only the cookie is checked: a page cannot read a bearer token, and with no credential
+    at all there is nothing to forge (the ordinary 401)."""
+    owner = await api.user("csrf")
+    task = await api.task(owner, title="before")
+    headers = browser_headers(kit, origin, site)
+    if "cookie" in credential:
+        headers |= cookie(owner.token)
+    if "bearer" in credential:
+        headers |= owner.auth
+    before = await snapshot(api, owner, task["id"])
+    response = await anon.patch(f"/tasks/{task['id']}", json={"title": "after"}, headers=headers)
+    if credential == "cookie" and (origin, site) in REFUSED_CELLS:
         assert (response.status_code, response.json()) == (403, CSRF_REFUSED)
-        assert (await api.get(account, "/tasks")).json()["total"] == 0
+        assert await snapshot(api, owner, task["id"]) == before
+    elif credential == "none":
+        assert (response.status_code, response.json()) == (401, kit.not_authenticated)
+        assert await snapshot(api, owner, task["id"]) == before
     else:
-        assert response.status_code == 201, response.text
+        assert response.status_code == 200, response.text
+        assert response.json()["title"] == "after"
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {"Origin": "FOREIGN"},
-        {"Origin": "null"},
-        {"Sec-Fetch-Site": "cross-site"},
-        {"Sec-Fetch-Site": "same-site", "Origin": "FOREIGN"},
-    ],
-)
-async def test_login_and_registration_from_another_site_are_refused_without_a_cookie(
-    api: Any, anon: httpx.AsyncClient, kit: Any, headers: dict[str, str]
+@pytest.mark.parametrize("with_cookie", [False, True], ids=["no cookie", "the client's cookie"])
+@pytest.mark.parametrize(("origin", "site"), CELLS)
+async def test_login_is_judged_by_the_table_with_or_without_a_cookie(
+    api: Any, anon: httpx.AsyncClient, kit: Any, origin: str, site: str, with_cookie: bool
 ) -> None:
-    """Amended D4: a foreign page cannot sign a browser into the attacker's account."""
-    sent = {
-        key: kit.foreign_origin if value == "FOREIGN" else value for key, value in headers.items()
-    }
-    account = await api.user()
-    login = await anon.post(
+    """A foreign page cannot sign a browser into the attacker's account (no cookie needed);
+    a client that kept its cookie and sends no browser header logs in again (#16)."""
+    account = await api.user("csrf")
+    headers = browser_headers(kit, origin, site)
+    if with_cookie:
+        headers |= cookie(account.token)
+    response = await anon.post(
         "/auth/login",
         json={"username": account.username, "password": account.password},
-        headers=sent,
+        headers=headers,
     )
-    assert (login.status_code, login.json()) == (403, CSRF_REFUSED)
-    assert "set-cookie" not in login.headers
-    name = kit.unique("csrf")
-    register = await anon.post(
-        "/auth/register",
-        json={"username": name, "email": f"{name}@example.com", "password": kit.password},
-        headers=sent,
-    )
-    assert (register.status_code, register.json()) == (403, CSRF_REFUSED)
-    # The account was not created: registering it for real works.
-    assert (await api.register(name))["username"] == name
+    if (origin, site) in REFUSED_CELLS:
+        assert (response.status_code, response.json()) == (403, CSRF_REFUSED)
+        assert "set-cookie" not in response.headers
+    else:
+        assert response.status_code == 200, response.text
+        assert response.headers["set-cookie"].startswith("access_token=")
 
 
-@pytest.mark.parametrize("headers", [{}, {"Origin": "ALLOWED"}, {"Sec-Fetch-Site": "same-origin"}])
-async def test_login_and_registration_from_the_app_or_no_browser_pass(
-    api: Any, anon: httpx.AsyncClient, kit: Any, headers: dict[str, str]
+@pytest.mark.parametrize(("origin", "site"), CELLS)
+async def test_registration_is_judged_by_the_table_without_a_cookie(
+    api: Any, anon: httpx.AsyncClient, kit: Any, origin: str, site: str
 ) -> None:
-    sent = {
-        key: kit.allowed_origin if value == "ALLOWED" else value for key, value in headers.items()
-    }
     name = kit.unique("csrf")
-    register = await anon.post(
+    response = await anon.post(
         "/auth/register",
         json={"username": name, "email": f"{name}@example.com", "password": kit.password},
-        headers=sent,
+        headers=browser_headers(kit, origin, site),
     )
-    assert register.status_code == 201, register.text
-    login = await anon.post(
-        "/auth/login", json={"username": name, "password": kit.password}, headers=sent
-    )
-    anon.cookies.clear()
-    assert login.status_code == 200, login.text
+    if (origin, site) in REFUSED_CELLS:
+        assert (response.status_code, response.json()) == (403, CSRF_REFUSED)
+        # The account was not created: registering it for real works.
+        assert (await api.register(name))["username"] == name
+    else:
+        assert response.status_code == 201, response.text
+        assert response.json()["username"] == name
+
+
+async def _post_task(anon: httpx.AsyncClient, task: Any, friend: Any, h: Any) -> httpx.Response:
+    return await anon.post("/tasks", json={"title": "new"}, headers=h)
+
+
+async def _put_share(anon: httpx.AsyncClient, task: Any, friend: Any, h: Any) -> httpx.Response:
+    path = f"/tasks/{task['id']}/share/{friend.username}"
+    return await anon.put(path, json={"permission": "edit"}, headers=h)
+
+
+async def _patch_task(anon: httpx.AsyncClient, task: Any, friend: Any, h: Any) -> httpx.Response:
+    return await anon.patch(f"/tasks/{task['id']}", json={"title": "after"}, headers=h)
+
+
+async def _delete_task(anon: httpx.AsyncClient, task: Any, friend: Any, h: Any) -> httpx.Response:
+    return await anon.delete(f"/tasks/{task['id']}", headers=h)
+
+
+WRITES = {"POST": _post_task, "PUT": _put_share, "PATCH": _patch_task, "DELETE": _delete_task}
+
+
+@pytest.mark.parametrize("method", list(WRITES))
+@pytest.mark.parametrize(
+    ("origin", "site"), [("absent", "absent"), ("foreign", "cross-site"), ("foreign", "absent")]
+)
+async def test_every_unsafe_method_is_checked_and_a_client_without_browser_headers_passes(
+    api: Any, anon: httpx.AsyncClient, kit: Any, method: str, origin: str, site: str
+) -> None:
+    """The cookie client of a generated SDK (no Origin, no Sec-Fetch-Site) may use every
+    write; a browser page of another origin may use none (tests/http/security/test_tokens.py
+    tries every route)."""
+    owner, friend = await api.user("csrf"), await api.user("friend")
+    task = await api.task(owner, title="before")
+    await api.share(owner, task["id"], friend, "view")
+    before = await snapshot(api, owner, task["id"])
+    headers = browser_headers(kit, origin, site) | cookie(owner.token)
+    response = await WRITES[method](anon, task, friend, headers)
+    if (origin, site) in REFUSED_CELLS:
+        assert (response.status_code, response.json()) == (403, CSRF_REFUSED)
+        assert await snapshot(api, owner, task["id"]) == before
+    else:
+        assert response.is_success, response.text
+        assert await snapshot(api, owner, task["id"]) != before
+
+
+@pytest.mark.parametrize(
+    ("method", "origin", "status"),
+    [
+        ("GET", "foreign", 200),
+        # No route answers HEAD: routing's 405 comes first, as for any unrouted method.
+        ("HEAD", "foreign", 405),
+        # An OPTIONS with an Origin is the CORS layer's (a refused preflight), so none here.
+        ("OPTIONS", "absent", 204),
+    ],
+)
+async def test_safe_methods_are_never_checked(
+    api: Any, anon: httpx.AsyncClient, kit: Any, method: str, origin: str, status: int
+) -> None:
+    owner = await api.user("csrf")
+    task = await api.task(owner)
+    headers = browser_headers(kit, origin, "cross-site") | cookie(owner.token)
+    response = await anon.request(method, f"/tasks/{task['id']}", headers=headers)
+    assert response.status_code == status, response.text
 
 
 async def test_other_public_writes_without_a_cookie_are_not_checked(
@@ -265,35 +307,6 @@ async def test_other_public_writes_without_a_cookie_are_not_checked(
         headers={"Origin": kit.foreign_origin, "Sec-Fetch-Site": "cross-site"},
     )
     assert response.status_code == 200, response.text
-
-
-async def test_bearer_and_safe_requests_are_not_affected(
-    api: Any, anon: httpx.AsyncClient, kit: Any
-) -> None:
-    account = await api.user()
-    bearer = await anon.post(
-        "/tasks",
-        json={"title": "bearer"},
-        headers={**account.auth, "Origin": kit.foreign_origin, "Sec-Fetch-Site": "cross-site"},
-    )
-    assert bearer.status_code == 201
-    with_cookie_too = await anon.post(
-        "/tasks",
-        json={"title": "bearer and cookie"},
-        cookies={"access_token": account.token},
-        headers={**account.auth, "Origin": kit.foreign_origin},
-    )
-    assert with_cookie_too.status_code == 201
-    read = await anon.get(
-        "/tasks", cookies={"access_token": account.token}, headers={"Origin": kit.foreign_origin}
-    )
-    assert read.status_code == 200
-    # No credential at all: the ordinary 401.
-    anonymous = await anon.post(
-        "/tasks", json={"title": "x"}, headers={"Origin": kit.foreign_origin}
-    )
-    assert anonymous.status_code == 401
-    assert anonymous.json() == {"detail": "Not authenticated"}
 
 
 # --------------------------------------------------------------------------- duplicates (#14)

@@ -12,63 +12,24 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from headless_browser import offline_browser, requires_browser, run_browser
 
 from serve_process import FarosServer, StartServer
 
 pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.slow]
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-BROWSER = next(filter(None, map(shutil.which, BROWSERS)), None)
-BROWSER_BOUND = 60.0  # seconds for one headless run on a busy machine
 # Long enough for Swagger UI to fetch its scripts and render; virtual time, not wall time.
-RENDER_BUDGET_MS = 10_000
-
-requires_browser = pytest.mark.skipif(
-    BROWSER is None, reason="no chromium, chromium-browser or google-chrome on PATH"
-)
+RENDER_BUDGET = "--virtual-time-budget=10000"
 
 
 @pytest.fixture(scope="module")
 def server(start_server: StartServer) -> FarosServer:
     return start_server()
-
-
-def offline_browser(profile: Path, *arguments: str) -> list[str]:
-    """A headless browser command line that can reach only 127.0.0.1."""
-    assert BROWSER is not None
-    return [
-        BROWSER,
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        f"--user-data-dir={profile}",
-        # Names other than 127.0.0.1 do not resolve ...
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-        # ... and literal addresses go to a proxy nobody listens on; `<-loopback>` removes
-        # Chromium's implicit bypass of localhost, leaving 127.0.0.1 as the only way out.
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>;127.0.0.1",
-        f"--virtual-time-budget={RENDER_BUDGET_MS}",
-        *arguments,
-    ]
-
-
-def run_browser(command: list[str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=BROWSER_BOUND, check=False
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result
 
 
 def page_requests(net_log: Path, page_site: str) -> set[str]:
@@ -106,7 +67,9 @@ def test_docs_render_every_operation_without_network(server: FarosServer, tmp_pa
     docs = f"{server.url}/docs/"
     net_log = tmp_path / "net-log.json"
     dom = run_browser(
-        offline_browser(tmp_path / "profile-dom", f"--log-net-log={net_log}", "--dump-dom", docs)
+        offline_browser(
+            tmp_path / "profile-dom", RENDER_BUDGET, f"--log-net-log={net_log}", "--dump-dom", docs
+        )
     ).stdout
 
     document = httpx.get(f"{server.url}/openapi.json", timeout=10).json()
@@ -140,6 +103,7 @@ def test_docs_screenshot_without_network(server: FarosServer, tmp_path: Path) ->
     run_browser(
         offline_browser(
             tmp_path / "profile-shot",
+            RENDER_BUDGET,
             f"--screenshot={picture}",
             "--window-size=1280,2000",
             f"{server.url}/docs/",

@@ -123,7 +123,7 @@ def read_presented(headers: Iterable[tuple[bytes, bytes]], cookie_name: bytes) -
             if origin is not None:
                 duplicate = "Origin"
             origin = value
-        elif key == b"sec-fetch-site" and value.strip().lower() in _CROSS_SITE:
+        elif key == b"sec-fetch-site" and _names_another_site(value):
             # Duplicates are not refused: any cross-site claim counts.
             cross_site = True
     bearer = _bearer(authorization) if authorization is not None else None
@@ -141,6 +141,11 @@ def presented_in(scope: Scope) -> Presented | None:
     """What `RequestGuard` read for this request (None outside its reach)."""
     found: Presented | None = scope.get("state", {}).get(_STATE_KEY)
     return found
+
+
+def _names_another_site(value: bytes) -> bool:
+    """`cross-site` or `same-site`, also inside a list a proxy made of repeated headers."""
+    return any(item.strip().lower() in _CROSS_SITE for item in value.split(b","))
 
 
 def _bearer(value: bytes) -> str | None:
@@ -177,9 +182,12 @@ class RequestGuard:
         self, app: ASGIApp, *, allowed_origins: Iterable[str], cookie_name: str = "access_token"
     ) -> None:
         self.app = app
-        # `*` is never a match: it opens reading (CORS), never cookie writes.
+        # `*` is never a match: it opens reading (CORS), never cookie writes; nor is `null`
+        # (sandboxed frames, `data:` pages: any page can be one). The settings drop both.
         self.allowed = frozenset(
-            o.strip().rstrip("/").lower().encode("latin-1") for o in allowed_origins if o != "*"
+            o.strip().rstrip("/").lower().encode("latin-1")
+            for o in allowed_origins
+            if o.strip().lower() not in {"*", "null"}
         )
         self.cookie_name = cookie_name.encode("latin-1")
 
