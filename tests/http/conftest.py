@@ -466,6 +466,7 @@ def kit() -> SimpleNamespace:
         running=running,
         allowed_origin=ALLOWED_ORIGIN,
         foreign_origin=FOREIGN_ORIGIN,
+        own_origin=BASE_URL,
         frontend=FRONTEND,
         password=PASSWORD,
     )

@@ -117,12 +117,13 @@ async def test_error_responses_carry_cors_headers(
 # its Origin is missing or not allowed. Each cell is what a checked request gets, by its Origin
 # (rows) and its Sec-Fetch-Site (columns); "absent" is no such header.
 
-ORIGINS = ("absent", "allowed", "foreign", "null")
+ORIGINS = ("absent", "allowed", "own", "foreign", "null")
 SITES = ("absent", "same-origin", "same-site", "cross-site", "none")
 RULE = """
             absent   same-origin  same-site  cross-site  none
    absent   pass     pass         REFUSED    REFUSED     pass
    allowed  pass     pass         pass       pass        pass
+   own      pass     pass         REFUSED    REFUSED     pass
    foreign  REFUSED  REFUSED      REFUSED    REFUSED     REFUSED
    null     REFUSED  REFUSED      REFUSED    REFUSED     REFUSED
 """
@@ -144,9 +145,12 @@ def browser_headers(kit: Any, origin: str, site: str) -> dict[str, str]:
     """The provenance headers of one cell (lower-case names, as a browser would send)."""
     headers = {}
     if origin != "absent":
-        headers["origin"] = {"allowed": kit.allowed_origin, "foreign": kit.foreign_origin}.get(
-            origin, origin
-        )
+        headers["origin"] = {
+            "allowed": kit.allowed_origin,
+            # FAROS's own origin (its /docs page), not in the allow-list.
+            "own": kit.own_origin,
+            "foreign": kit.foreign_origin,
+        }.get(origin, origin)
     if site != "absent":
         headers["sec-fetch-site"] = site
     return headers

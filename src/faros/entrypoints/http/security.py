@@ -17,7 +17,8 @@ is `SameSite=None` in production, so a third-party page can make the browser sen
 unsafe request that authenticates by cookie (no usable `Authorization: Bearer`) — and any
 unsafe request to login or registration — is refused 403 when its `Origin` is present and not
 in the allow-list, or, without `Origin`, when `Sec-Fetch-Site` says `cross-site` or
-`same-site`. A request with neither header was not sent by a browser and passes. Bearer
+`same-site`. A request with neither header was not sent by a browser and passes, and so does
+one whose `Origin` is FAROS's own (its `/docs` page), as Go's check lets same-origin through. Bearer
 requests cannot be forged by a page (it cannot read the token).
 
 Install it as app middleware (`middleware=[request_guard(...)]`): it then runs after routing
@@ -204,6 +205,7 @@ class RequestGuard:
             and presented.bearer is None
             and (presented.cookie is not None or _always_checked(scope))
             and self._cross_site(presented)
+            and not _same_origin(scope, presented)
         ):
             raise Forbidden(CSRF_REFUSED)
         await self.app(scope, receive, send)
@@ -212,6 +214,21 @@ class RequestGuard:
         if presented.origin is not None:
             return presented.origin not in self.allowed
         return presented.cross_site
+
+
+def _same_origin(scope: Scope, presented: Presented) -> bool:
+    """A page of FAROS's own origin (the `/docs` UI's "Try it out") wrote: nothing to forge.
+
+    Its `Origin` is the request's own scheme and `Host`, and no `Sec-Fetch-Site` says
+    otherwise; a browser sets both headers itself, so no other page can claim this.
+    """
+    if presented.origin is None or presented.cross_site:
+        return False
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    if host is None:
+        return False
+    own = scope["scheme"].encode("latin-1") + b"://" + host.strip().lower()
+    return presented.origin == own
 
 
 def _always_checked(scope: Scope) -> bool:
