@@ -8,6 +8,32 @@ from faros.domain.errors import Invalid
 from faros.domain.files import SNIFF_BYTES, content_matches
 
 
+async def peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
+    """At least `size` first bytes of `chunks` (fewer when it is shorter), and the whole stream
+    again, those bytes included, to read on; closing the replay closes `chunks`."""
+    head = b""
+    async for chunk in chunks:
+        head += chunk
+        if len(head) >= size:
+            break
+    return head[:size], _replay(head, chunks)
+
+
+async def _replay(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        if head:
+            yield head
+        async for chunk in rest:
+            yield chunk
+    finally:
+        aclose = getattr(rest, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+CONTENT_MISMATCH = "File content does not match its type"
+
+
 def too_large_message(limit: int) -> str:
     return f"File too large. Max size: {limit / 1048576} MB"
 
@@ -32,12 +58,12 @@ async def checked_stream(
             if len(head) < SNIFF_BYTES:
                 continue
             if not content_matches(extension, declared_type, head[:SNIFF_BYTES]):
-                raise Invalid("File content does not match its type")
+                raise Invalid(CONTENT_MISMATCH)
             checked = True
             chunk, head = head, b""
         yield chunk
     if not checked:
         if not content_matches(extension, declared_type, head):
-            raise Invalid("File content does not match its type")
+            raise Invalid(CONTENT_MISMATCH)
         if head:
             yield head
