@@ -10,23 +10,35 @@ from faros.domain.files import SNIFF_BYTES, content_matches
 
 async def peek(chunks: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
     """At least `size` first bytes of `chunks` (fewer when it is shorter), and the whole stream
-    again, those bytes included, to read on; closing the replay closes `chunks`."""
+    again, those bytes included, to read on."""
     head = b""
     async for chunk in chunks:
         head += chunk
         if len(head) >= size:
             break
-    return head[:size], _replay(head, chunks)
+    return head[:size], _Replay(head, chunks)
 
 
-async def _replay(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    try:
-        if head:
-            yield head
-        async for chunk in rest:
-            yield chunk
-    finally:
-        aclose = getattr(rest, "aclose", None)
+class _Replay:
+    """The bytes already read, then the rest. A class, not a generator: `aclose()` must reach
+    the source even before the first chunk is asked for, which a generator's `finally` would
+    not."""
+
+    def __init__(self, head: bytes, rest: AsyncIterator[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def __aiter__(self) -> _Replay:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            return head
+        return await anext(self._rest)
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._rest, "aclose", None)
         if aclose is not None:
             await aclose()
 

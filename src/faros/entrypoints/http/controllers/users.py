@@ -112,8 +112,10 @@ async def search_users(
     summary="Upload your avatar",
     description=(
         "Any authenticated user. One multipart part `file`: a JPEG, PNG, GIF or WebP image of "
-        "at most 5 MiB; it replaces the previous avatar, whose image is removed in the "
-        "background, and the answer is its public URL."
+        "at most 5 MiB. Its format is read from its bytes, whatever type the part declares "
+        "(`application/octet-stream` is fine); a file name's extension, if any, must name that "
+        "format, and a name without one gets it. The image replaces the previous avatar, "
+        "whose object is removed in the background; the answer is its public URL."
     ),
     status_code=HTTP_200_OK,
     request_max_body_size=body_limit(MAX_AVATAR_SIZE),
@@ -122,8 +124,9 @@ async def search_users(
         **protected_errors(writes=True, body=True),
         400: reply(
             Detail,
-            "Not an allowed image, or too large; a name with control characters or over 255 "
-            "characters",
+            "The bytes are not a PNG, JPEG, GIF or WebP image (`File must be an image`); the "
+            "name's extension is not an avatar type or not the image's format; too large; a "
+            "name with control characters or over 255 characters",
         ),
         503: STORAGE_DOWN,
     },
