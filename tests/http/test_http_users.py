@@ -185,7 +185,7 @@ async def test_avatar_rejects_non_images_and_unknown_avatars(
 ) -> None:
     account = await api.user()
     response = await api.client.post(
-        "/users/me/avatar", files={"file": ("a.txt", b"text", "text/plain")}, headers=account.auth
+        "/users/me/avatar", files={"file": ("a.png", b"text", "image/png")}, headers=account.auth
     )
     assert response.status_code == 400
     assert response.json() == {"detail": "File must be an image"}

@@ -68,6 +68,14 @@ CANONICAL_TYPES: dict[str, str] = {
     ".webp": "image/webp",
 }
 _UNKNOWN_TYPE = "application/octet-stream"
+AVATAR_TYPES: tuple[str, ...] = ("image/png", "image/jpeg", "image/gif", "image/webp")
+"""What an avatar is served as: the four formats `sniff_image` recognises."""
+ATTACHMENT_TYPES: tuple[str, ...] = (
+    _UNKNOWN_TYPE,
+    *sorted({CANONICAL_TYPES[extension] for extension in ALLOWED_EXTENSIONS}),
+)
+"""What a download is served as (`served_type`): a file's canonical type, or octet-stream for
+one uploaded without a declared type."""
 # Types a browser would run as a page or script are never what a browser declares for the
 # allowed extensions, so they can only be a lie.
 _ACTIVE_TYPES = frozenset(
@@ -265,6 +273,18 @@ def declared_fits(extension: str, declared_type: str | None) -> bool:
     if declared.startswith("text/"):
         return extension == ".txt"
     return True
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The extension of the avatar format `head` begins (`.png`, `.jpg`, `.gif`, `.webp`), or
+    None when it is none of them. An avatar's type is its bytes' (#16): the part's declared
+    type is whatever the client library guessed, often `application/octet-stream`."""
+    if head.startswith(_WEBP_RIFF) and head[8:12] == b"WEBP":
+        return ".webp"
+    for extension in (".png", ".jpg", ".gif"):
+        if head.startswith(_SIGNATURES[extension]):
+            return extension
+    return None
 
 
 def parse_avatar_segment(segment: str) -> str | None:

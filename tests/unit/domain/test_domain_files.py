@@ -16,6 +16,7 @@ from faros.domain.files import (
     extension_of,
     name_problem,
     served_type,
+    sniff_image,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
@@ -150,3 +151,22 @@ def test_served_type_comes_from_the_stored_extension(
     key: str, content_type: str | None, served: str
 ) -> None:
     assert served_type(_stored(key, content_type)) == served
+
+
+@pytest.mark.parametrize(
+    ("head", "format_"),
+    [
+        (PNG, ".png"),
+        (JPEG, ".jpg"),
+        (b"GIF87a\x01\x00", ".gif"),
+        (b"GIF89a\x01\x00", ".gif"),
+        (WEBP, ".webp"),
+        (b"RIFF\x00\x00\x00\x00WAVEfmt ", None),  # RIFF, but audio
+        (PDF, None),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", None),
+        (b"\x89PNG", None),  # a cut signature
+        (b"", None),
+    ],
+)
+def test_sniff_image_reads_the_format_from_the_bytes(head: bytes, format_: str | None) -> None:
+    assert sniff_image(head) == format_

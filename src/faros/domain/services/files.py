@@ -14,6 +14,7 @@ from faros.domain.files import (
     MAX_AVATAR_SIZE,
     MAX_UPLOAD_SIZE,
     PATH_SEPARATOR_REFUSAL,
+    SNIFF_BYTES,
     MalformedType,
     NewStoredFile,
     StoredFile,
@@ -31,10 +32,11 @@ from faros.domain.files import (
     name_problem,
     names_a_path,
     parse_avatar_segment,
+    sniff_image,
 )
 from faros.domain.permissions import AccessLevel
 from faros.domain.services.task_access import load_task
-from faros.domain.services.uploads import checked_stream
+from faros.domain.services.uploads import CONTENT_MISMATCH, checked_stream, peek
 from faros.domain.users import User
 from faros.ports.blob_storage import BlobNotFound, BlobStorage, BlobStorageError
 from faros.ports.clock import Clock
@@ -42,12 +44,6 @@ from faros.ports.unit_of_work import UnitOfWorkFactory
 
 STORAGE_DOWN = "File storage is unavailable, please try again later"
 NOT_AN_IMAGE = "File must be an image"
-_IMAGE_EXTENSIONS = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-}
 
 
 class FileService:
@@ -148,23 +144,26 @@ class FileService:
             await uow.outbox.add(outbox.delete_blob(stored.stored_filename), now)
             await uow.commit()
 
-    async def upload_avatar(
-        self, caller: User, filename: str, content_type: str | None, chunks: AsyncIterator[bytes]
-    ) -> str:
-        try:
-            declared = declared_essence(content_type)
-        except MalformedType as error:
-            raise Invalid(NOT_AN_IMAGE) from error
-        if declared is None or not declared.startswith("image/"):
-            raise Invalid(NOT_AN_IMAGE)
+    async def upload_avatar(self, caller: User, filename: str, chunks: AsyncIterator[bytes]) -> str:
+        """Store a new avatar. Its format is read from its bytes (#16), not from the part's
+        declared type: client libraries declare whatever they guess (`application/octet-stream`,
+        or nothing, which RFC 7578 reads as `text/plain`)."""
         problem = name_problem(filename)
         if problem is not None:
             raise Invalid(problem)
-        extension = extension_of(filename) or _IMAGE_EXTENSIONS.get(declared, "")
-        if extension not in AVATAR_EXTENSIONS:
+        named = extension_of(filename)
+        if named and named not in AVATAR_EXTENSIONS:
             raise Invalid(f"Avatar must be one of: {', '.join(AVATAR_EXTENSIONS)}")
+        head, chunks = await peek(chunks, SNIFF_BYTES)
+        sniffed = sniff_image(head)
+        if sniffed is None:
+            raise Invalid(NOT_AN_IMAGE)
+        # The public URL names the extension and is served as its type, so the two must agree.
+        if named and canonical_type(named) != canonical_type(sniffed):
+            raise Invalid(CONTENT_MISMATCH)
+        extension = named or sniffed
         key = avatar_key(caller.id, extension)
-        checked = checked_stream(chunks, MAX_AVATAR_SIZE, extension, declared)
+        checked = checked_stream(chunks, MAX_AVATAR_SIZE, extension, None)
         await self._store(key, checked, canonical_type(extension))
         url = avatar_url(caller.id, extension)
         now = self._clock.now()

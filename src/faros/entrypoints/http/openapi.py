@@ -13,25 +13,27 @@ declared with `response_headers=` and sent by the handler itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Final
+from typing import Any, ClassVar, Final
 
 from litestar.datastructures import ResponseHeader
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import (
     Components,
+    Encoding,
     OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIType,
     Operation,
+    Reference,
     RequestBody,
     Schema,
     SecurityRequirement,
     SecurityScheme,
     Tag,
 )
-from litestar.params import KwargDefinition
 
+from faros.domain.files import ATTACHMENT_TYPES, AVATAR_TYPES
 from faros.entrypoints.http.error_bodies import (
     Detail,
     RateLimitedBody,
@@ -52,9 +54,13 @@ __all__ = [
     "TAGS",
     "TASK_FORBIDDEN",
     "TASK_NOT_FOUND",
-    "Binary",
-    "MultipartUpload",
+    "UPLOAD_SCHEMAS",
+    "AvatarDownloadOperation",
+    "AvatarUploadOperation",
+    "FileDownloadOperation",
+    "FileUploadOperation",
     "Responses",
+    "binary_headers",
     "location",
     "operation_id",
     "protected_errors",
@@ -174,9 +180,6 @@ AUTH_COOKIE_SET: Final = [
 ]
 """`response_headers=` of login: cookie clients (browsers) keep their session through it."""
 
-Binary = Annotated[bytes, KwargDefinition(format=OpenAPIFormat.BINARY)]
-"""The body of a streamed download, whose type is the stored file's own."""
-
 
 def public_errors(*, writes: bool, body: bool = False, limited: bool = False) -> Responses:
     """What a public route can answer before its own logic runs (§1.8)."""
@@ -214,27 +217,138 @@ def task_errors(*, writes: bool, body: bool = False, needs: str = "view") -> Res
     }
 
 
-_UPLOAD_BODY: Final = Schema(
-    type=OpenAPIType.OBJECT,
-    required=["file"],
-    properties={"file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)},
-)
+def _binary(description: str | None = None) -> Schema:
+    return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description=description)
+
+
+def _upload(description: str, part: str) -> Schema:
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        required=["file"],
+        properties={"file": _binary(part)},
+        description=description,
+    )
+
+
+UPLOAD_SCHEMAS: Final[dict[str, Schema]] = {
+    "FileUpload": _upload(
+        "A task attachment: one multipart part `file`.",
+        "The file, at most 10 MiB, named with an allowed extension (.doc .docx .gif .jpeg .jpg "
+        ".pdf .png .txt); its bytes must match that extension",
+    ),
+    "AvatarUpload": _upload(
+        "An avatar: one multipart part `file`.",
+        "A PNG, JPEG, GIF or WebP image of at most 5 MiB; its format is read from its bytes, "
+        "whatever type the part declares",
+    ),
+}
+"""`components.schemas` of the two upload bodies. Litestar fills that map from the types its
+handlers use, and the upload handlers take no body parameter, so openapi_uploads.py adds them."""
 
 
 @dataclass
-class MultipartUpload(Operation):
-    """`operation_class=` of the two upload routes: their body is one multipart part `file`.
+class _MultipartUpload(Operation):
+    """The request body of an upload route: one multipart part `file`.
 
     The routes read that part as a stream (uploads.py) instead of declaring a `data`
     parameter, whose multipart parsing would hold the whole body in memory; so the request
-    body is declared here.
+    body is declared here, as a named schema and the types the part may declare.
     """
 
+    schema_name: ClassVar[str]
+    part_types: ClassVar[tuple[str, ...]]
+
     def __post_init__(self) -> None:
+        encoding = Encoding(content_type=", ".join(self.part_types))
         self.request_body = RequestBody(
             required=True,
-            content={"multipart/form-data": OpenAPIMediaType(schema=_UPLOAD_BODY)},
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=Reference(ref=f"#/components/schemas/{self.schema_name}"),
+                    encoding={"file": encoding},
+                )
+            },
         )
+
+
+@dataclass
+class FileUploadOperation(_MultipartUpload):
+    """`operation_class=` of `POST /tasks/{task_id}/files`."""
+
+    schema_name = "FileUpload"
+    part_types = ATTACHMENT_TYPES
+
+
+@dataclass
+class AvatarUploadOperation(_MultipartUpload):
+    """`operation_class=` of `POST /users/me/avatar`."""
+
+    schema_name = "AvatarUpload"
+    part_types = AVATAR_TYPES
+
+
+@dataclass
+class _BinaryDownload(Operation):
+    """The 200 of a streamed download: raw bytes, under each type the server may send.
+
+    Litestar documents a `Stream` answer as JSON of any shape. Listing the real types keeps
+    the `Content-Type` header documented (OpenAPI ignores a `Content-Type` entry in
+    `headers`); `application/octet-stream` comes first because it is the one type
+    openapi-python-client 0.29 reads as bytes (a `File`), and it takes the first type it knows.
+    """
+
+    media_types: ClassVar[tuple[str, ...]]
+
+    def __post_init__(self) -> None:
+        if self.responses is None:
+            return
+        # Litestar documents a 400 "Validation Exception" for any route with parameters; the
+        # validation plugin drops it only from routes on the default `Operation`, and a
+        # download answers a bad path parameter with the 422 its route declares.
+        self.responses.pop("400", None)
+        success = self.responses["200"]
+        if isinstance(success, Reference):
+            return
+        success.content = {
+            media_type: OpenAPIMediaType(schema=_binary()) for media_type in self.media_types
+        }
+
+
+@dataclass
+class FileDownloadOperation(_BinaryDownload):
+    """`operation_class=` of `GET /files/{file_id}`: octet-stream is what a file uploaded
+    without a declared type is sent as; the others are the allowed extensions' types."""
+
+    media_types = ATTACHMENT_TYPES
+
+
+@dataclass
+class AvatarDownloadOperation(_BinaryDownload):
+    """`operation_class=` of the public avatar: always one of the four image types. The
+    octet-stream entry is there for generators only (see `_BinaryDownload`)."""
+
+    media_types = ("application/octet-stream", *AVATAR_TYPES)
+
+
+def binary_headers(*extra: ResponseHeader) -> list[ResponseHeader]:
+    """`response_headers=` of a download: what its handler sends with every 200."""
+    return [
+        *extra,
+        ResponseHeader(
+            name="Content-Length",
+            value="1024",
+            description="The size in bytes",
+            documentation_only=True,
+            required=True,
+        ),
+        ResponseHeader(
+            name="X-Content-Type-Options",
+            value="nosniff",
+            description="`nosniff`: browsers use the declared type, never a guess from the bytes",
+            documentation_only=True,
+            required=True,
+        ),
+    ]
 
 
 def security_components(cookie_name: str = "access_token") -> Components:

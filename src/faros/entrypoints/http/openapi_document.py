@@ -16,11 +16,12 @@ from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from faros.entrypoints.http.openapi_examples import attach_examples
+from faros.entrypoints.http.openapi_uploads import add_upload_schemas
 
 Document = dict[str, Any]
 Step = Callable[[Document], None]
 
-STEPS: Final[tuple[Step, ...]] = (attach_examples,)
+STEPS: Final[tuple[Step, ...]] = (add_upload_schemas, attach_examples)
 """Each step changes the document in place, in this order."""
 
 # Litestar builds its document once per app (an `OpenAPI` object, and one dict of it for its

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from litestar import Request, Response, Router, delete, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -25,8 +26,9 @@ from faros.entrypoints.http.openapi import (
     RATE_LIMITED,
     STORAGE_DOWN,
     TASK_FORBIDDEN,
-    Binary,
-    MultipartUpload,
+    FileDownloadOperation,
+    FileUploadOperation,
+    binary_headers,
     location,
     protected_errors,
     reply,
@@ -89,7 +91,7 @@ def closing_stream(chunks: AsyncIterator[bytes], headers: dict[str, str]) -> Str
     ),
     status_code=HTTP_201_CREATED,
     request_max_body_size=body_limit(MAX_UPLOAD_SIZE),
-    operation_class=MultipartUpload,
+    operation_class=FileUploadOperation,
     response_headers=location("the new file's download", "/files/7"),
     responses={
         **task_errors(writes=True, body=True, needs="edit"),
@@ -135,11 +137,27 @@ async def list_files(
     summary="Download a file",
     description=(
         "Anyone with view permission on the file's task. The stored bytes, with "
-        "`Content-Disposition: attachment` naming the original file."
+        "`Content-Disposition: attachment` naming the original file. `Content-Type` is the "
+        "file's own type, the canonical one of its extension (text as UTF-8), or "
+        "`application/octet-stream` for a file uploaded without a declared type: read the "
+        "body as bytes whatever it says."
+    ),
+    operation_class=FileDownloadOperation,
+    response_description="The stored bytes",
+    response_headers=binary_headers(
+        ResponseHeader(
+            name="Content-Disposition",
+            value='attachment; filename="report.pdf"',
+            example="attachment; filename*=utf-8''r%C3%A9sum%C3%A9.txt",
+            description=(
+                '`attachment`, with the original file name: `filename="..."` when it is plain '
+                "ASCII, else RFC 5987 `filename*=utf-8''<percent-encoded>` (RFC 6266)"
+            ),
+            documentation_only=True,
+            required=True,
+        )
     ),
     responses={
-        # The stored file's own type: Litestar cannot infer it from `Stream`.
-        200: reply(Binary, "The stored bytes", media_type="*/*"),
         **protected_errors(writes=False),
         422: INVALID,
         403: TASK_FORBIDDEN,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, patch, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Stream
@@ -22,8 +23,9 @@ from faros.entrypoints.http.openapi import (
     INVALID,
     PROTECTED,
     STORAGE_DOWN,
-    Binary,
-    MultipartUpload,
+    AvatarDownloadOperation,
+    AvatarUploadOperation,
+    binary_headers,
     protected_errors,
     reply,
 )
@@ -110,18 +112,21 @@ async def search_users(
     summary="Upload your avatar",
     description=(
         "Any authenticated user. One multipart part `file`: a JPEG, PNG, GIF or WebP image of "
-        "at most 5 MiB; it replaces the previous avatar, whose image is removed in the "
-        "background, and the answer is its public URL."
+        "at most 5 MiB. Its format is read from its bytes, whatever type the part declares "
+        "(`application/octet-stream` is fine); a file name's extension, if any, must name that "
+        "format, and a name without one gets it. The image replaces the previous avatar, "
+        "whose object is removed in the background; the answer is its public URL."
     ),
     status_code=HTTP_200_OK,
     request_max_body_size=body_limit(MAX_AVATAR_SIZE),
-    operation_class=MultipartUpload,
+    operation_class=AvatarUploadOperation,
     responses={
         **protected_errors(writes=True, body=True),
         400: reply(
             Detail,
-            "Not an allowed image, or too large; a name with control characters or over 255 "
-            "characters",
+            "The bytes are not a PNG, JPEG, GIF or WebP image (`File must be an image`); the "
+            "name's extension is not an avatar type or not the image's format; too large; a "
+            "name with control characters or over 255 characters",
         ),
         503: STORAGE_DOWN,
     },
@@ -133,7 +138,7 @@ async def upload_avatar(
 ) -> AvatarOut:
     # The body is read here, as a stream, so the image is never held whole in memory.
     async with single_file_part(request, MAX_AVATAR_SIZE) as part:
-        url = await files.upload_avatar(user, part.filename, part.content_type, part.chunks)
+        url = await files.upload_avatar(user, part.filename, part.chunks)
     return AvatarOut(url)
 
 
@@ -142,11 +147,28 @@ async def upload_avatar(
     summary="Get a user's avatar",
     description=(
         "Anyone, without credentials (so `<img src>` works): the image at the URL the avatar "
-        "upload answered."
+        "upload answered. `Content-Type` is the image's format (PNG, JPEG, GIF or WebP), read "
+        "from its bytes when it was uploaded."
+    ),
+    operation_class=AvatarDownloadOperation,
+    response_description=(
+        "The avatar image, sent as `image/png`, `image/jpeg`, `image/gif` or `image/webp` (the "
+        "`application/octet-stream` entry is only there for generators that read no other type "
+        "as bytes)"
+    ),
+    response_headers=binary_headers(
+        ResponseHeader(
+            name="Cache-Control",
+            value="public, max-age=60",
+            description=(
+                "`public, max-age=60`: caches may keep the image a minute; clients add "
+                "`?t=<timestamp>` to the URL to show a new avatar at once"
+            ),
+            documentation_only=True,
+            required=True,
+        )
     ),
     responses={
-        # The image's own type: Litestar cannot infer it from `Stream`.
-        200: reply(Binary, "The avatar image", media_type="image/*"),
         422: INVALID,
         404: reply(Detail, "No such avatar (`segment` is `avatar.<ext>`)"),
         503: STORAGE_DOWN,
