@@ -15,7 +15,6 @@ from litestar.params import Body, BodyKwarg
 
 from faros.domain.errors import NotFound, TaskNotFound
 from faros.entrypoints.http.validation import (
-    body_schema,
     decode_body,
     is_json_content_type,
     path_int,
@@ -25,18 +24,13 @@ _T = TypeVar("_T")
 
 
 def contract_body(shape: Any) -> BodyKwarg:
-    """The `data:` marker documenting `shape` as the contract's decoder reads it.
+    """The `data:` marker of a JSON body `shape`, decoded by the contract's decoder.
 
-    Litestar would document the Struct by its own rules; the plugin's schema says what is
-    really accepted (lax booleans and dates, patterns, stripped lengths).
+    `ValidationPlugin` documents it as the component named after the Struct, the contract's
+    schema of it (what is really accepted: lax booleans and dates, patterns, stripped lengths).
     """
-    # A component of its own: a Struct nested in another body (`BulkUpdateIn.updates`) would
-    # otherwise register Litestar's rendering under the same name.
-    marker: BodyKwarg = Body(
-        media_type=RequestEncodingType.JSON,
-        schema_extra=body_schema(shape),
-        schema_component_key=f"{shape.__name__}Body",
-    )
+    del shape  # named for the reader; the annotation it marks is what the plugin reads
+    marker: BodyKwarg = Body(media_type=RequestEncodingType.JSON)
     return marker
 
 

@@ -15,10 +15,12 @@ from typing import Any, Final
 from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
+from faros.entrypoints.http.validation.plugin import named_components
+
 Document = dict[str, Any]
 Step = Callable[[Document], None]
 
-STEPS: Final[tuple[Step, ...]] = ()
+STEPS: Final[tuple[Step, ...]] = (named_components,)
 """Each step changes the document in place, in this order."""
 
 # Litestar builds its document once per app (an `OpenAPI` object, and one dict of it for its

@@ -12,20 +12,28 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from faros.domain import sharing, tasks
 from faros.domain.comments import COMMENT_MAX_LENGTH
-from faros.domain.sharing import SharePermission
 from faros.domain.tasks import (
     DESCRIPTION_MAX_LENGTH,
     MAX_TAGS,
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
-    Priority,
-    SortField,
-    SortOrder,
 )
 from faros.domain.text import MULTILINE_PATTERN, ONE_LINE_PATTERN
+from faros.entrypoints.http.validation.plugin import enum_component
 
 _T = TypeVar("_T")
+
+# The enums, each one named component of the document wherever it appears, so a generated
+# client has one type per enum.
+Priority = Annotated[tasks.Priority, enum_component("Priority")]
+SharePermission = Annotated[
+    sharing.SharePermission,
+    enum_component("SharePermission", "`view` reads a task; `edit` also changes it"),
+]
+SortField = Annotated[tasks.SortField, enum_component("SortField", "What tasks are sorted by")]
+SortOrder = Annotated[tasks.SortOrder, enum_component("SortOrder")]
 
 STRIP = {"strip": True}
 # `text` applies the domain's control-character rule (faros.domain.text) to user-written text as
