@@ -4,6 +4,11 @@ OpenAPI document told about `body=` / `query=` shapes and the 422 answer.
 Unknown route decorator keyword arguments land in the handler's `opt`; `body=` and `query=`
 there document a body or a query set that the handler reads itself. A 422 replaces Litestar's
 documented 400 "Validation Exception" wherever a request is validated.
+
+Named shapes: a request body is the component of its Struct's name, the 422 body the
+`ValidationError` component, an enum declared with `enum_component` one component referenced
+wherever it appears; those come from msgspec's schemas and reach the document through the
+`named_components` step (openapi_document.py).
 """
 
 from __future__ import annotations
@@ -181,7 +186,7 @@ def _named_schemas(target: Any) -> dict[str, Any]:
 
 def body_schema(target: Any) -> dict[str, Any]:
     """The JSON schema of a request shape: a Struct (and every Struct in it) is a component of
-    its own name, referenced; so is every titled enum."""
+    its own name, referenced; so is every enum declared with `enum_component`."""
     named = _named_schemas(target)
     for key, value in named["defs"].items():
         _component(key, value)
