@@ -46,7 +46,7 @@ from faros.entrypoints.http.validation import (
     parse_query,
     path_int,
 )
-from faros.entrypoints.http.validation.plugin import enum_component, named_components
+from faros.entrypoints.http.validation.plugin import body_schema, enum_component, named_components
 
 ORIGIN = "http://localhost:5173"
 STRIP = {"strip": True}
@@ -612,3 +612,13 @@ def test_openapi_documents_data_parameters(openapi: dict[str, Any]) -> None:
     # One component per Struct, whether it is declared with `body=` or a `data:` parameter.
     names = [name for name in openapi["components"]["schemas"] if name.startswith("ItemIn")]
     assert names == ["ItemIn"]
+
+
+def test_one_component_name_means_one_shape() -> None:
+    # Two Structs of one name (from different modules) would be one class in a client.
+    first = msgspec.defstruct("Twin", [("a", int)])
+    second = msgspec.defstruct("Twin", [("b", str)])
+    assert body_schema(first) == body_schema(second) == {"$ref": "#/components/schemas/Twin"}
+    document: dict[str, Any] = {"paths": {"/": {"$ref": "#/components/schemas/Twin"}}}
+    with pytest.raises(ValueError, match="'Twin'"):
+        named_components(document)
