@@ -46,6 +46,7 @@ from faros.entrypoints.http.validation import (
     parse_query,
     path_int,
 )
+from faros.entrypoints.http.validation.plugin import body_schema, enum_component, named_components
 
 ORIGIN = "http://localhost:5173"
 STRIP = {"strip": True}
@@ -69,6 +70,7 @@ class Outer(Struct):
 
 class ItemQuery(Struct):
     done: bool | None = None
+    level: Annotated[Literal["low", "high"], enum_component("Level")] | None = None
     sort_order: Literal["asc", "desc"] = "asc"
     limit: Annotated[int, Meta(ge=1, le=100)] = 100
 
@@ -349,8 +351,8 @@ def test_plain_dict_errors_are_accepted(client: TestClient[Litestar]) -> None:
 
 
 def test_query_struct(client: TestClient[Litestar]) -> None:
-    response = client.get("/items?done=t&sort_order=desc&limit=5&limit=7")
-    assert response.json() == {"done": True, "sort_order": "desc", "limit": 7}
+    response = client.get("/items?done=t&level=high&sort_order=desc&limit=5&limit=7")
+    assert response.json() == {"done": True, "level": "high", "sort_order": "desc", "limit": 7}
 
 
 def test_query_422(client: TestClient[Litestar]) -> None:
@@ -525,23 +527,46 @@ def openapi(client: TestClient[Litestar]) -> dict[str, Any]:
     response = client.get("/schema/openapi.json")
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
+    named_components(document)  # what an app using the plugin serves (openapi_document.py)
     return document
+
+
+def component(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    name = schema["$ref"].removeprefix("#/components/schemas/")
+    found: dict[str, Any] = document["components"]["schemas"][name]
+    return found
 
 
 def test_openapi_documents_declared_bodies(openapi: dict[str, Any]) -> None:
     body = openapi["paths"]["/items"]["post"]["requestBody"]
-    schema = body["content"]["application/json"]["schema"]
+    reference = body["content"]["application/json"]["schema"]
+    assert reference == {"$ref": "#/components/schemas/ItemIn"}
+    schema = component(openapi, reference)
     assert body["required"] is True
     assert schema["required"] == ["title"]
     assert schema["properties"]["title"] == {"type": "string", "minLength": 1, "maxLength": 20}
     assert schema["properties"]["priority"]["enum"] == ["low", "medium", "high"]
     nested = openapi["paths"]["/bulk"]["patch"]["requestBody"]["content"]["application/json"]
-    assert "title" in nested["schema"]["properties"]["updates"]["properties"]
+    updates = component(openapi, nested["schema"])["properties"]["updates"]
+    assert updates == {"$ref": "#/components/schemas/ItemPatch"}
+    assert "title" in component(openapi, updates)["properties"]
     tags = openapi["paths"]["/items/{item_id}/tags"]["post"]["requestBody"]
     assert tags["content"]["application/json"]["schema"] == {
         "type": "array",
         "items": {"type": "string"},
     }
+
+
+def test_openapi_documents_declared_enums_as_components(openapi: dict[str, Any]) -> None:
+    parameters = {p["name"]: p for p in openapi["paths"]["/items"]["get"]["parameters"]}
+    assert parameters["level"]["schema"] == {"$ref": "#/components/schemas/Level"}
+    assert openapi["components"]["schemas"]["Level"] == {
+        "title": "Level",
+        "type": "string",
+        "enum": ["low", "high"],
+    }
+    # A plain Literal is not named: it stays where it is.
+    assert parameters["sort_order"]["schema"]["enum"] == ["asc", "desc"]
 
 
 def test_openapi_documents_typed_query_parameters(openapi: dict[str, Any]) -> None:
@@ -568,8 +593,13 @@ def test_openapi_documents_int_path_ids_and_the_422(openapi: dict[str, Any]) -> 
     assert path_param["in"] == "path"
     assert path_param["schema"]["type"] == "integer"
     assert "400" not in operation["responses"]
-    schema = operation["responses"]["422"]["content"]["application/json"]["schema"]
+    reference = operation["responses"]["422"]["content"]["application/json"]["schema"]
+    assert reference == {"$ref": "#/components/schemas/ValidationError"}
+    schema = component(openapi, reference)
     assert schema["required"] == ["detail", "errors"]
+    assert schema["properties"]["errors"]["minItems"] == 1
+    item = component(openapi, schema["properties"]["errors"]["items"])
+    assert item["required"] == ["type", "loc", "msg", "input"]
 
 
 def test_openapi_documents_data_parameters(openapi: dict[str, Any]) -> None:
@@ -579,3 +609,16 @@ def test_openapi_documents_data_parameters(openapi: dict[str, Any]) -> None:
     }
     assert "422" in operation["responses"]
     assert "400" not in operation["responses"]
+    # One component per Struct, whether it is declared with `body=` or a `data:` parameter.
+    names = [name for name in openapi["components"]["schemas"] if name.startswith("ItemIn")]
+    assert names == ["ItemIn"]
+
+
+def test_one_component_name_means_one_shape() -> None:
+    # Two Structs of one name (from different modules) would be one class in a client.
+    first = msgspec.defstruct("Twin", [("a", int)])
+    second = msgspec.defstruct("Twin", [("b", str)])
+    assert body_schema(first) == body_schema(second) == {"$ref": "#/components/schemas/Twin"}
+    document: dict[str, Any] = {"paths": {"/": {"$ref": "#/components/schemas/Twin"}}}
+    with pytest.raises(ValueError, match="'Twin'"):
+        named_components(document)

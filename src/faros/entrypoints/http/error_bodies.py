@@ -6,20 +6,27 @@ shows what a client really receives.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from msgspec import UNSET, Meta, Struct, UnsetType
+from litestar.params import KwargDefinition
+from msgspec import UNSET, Struct, UnsetType
+
+from faros.entrypoints.http.validation.errors import ValidationError, ValidationErrorItem
+from faros.entrypoints.http.validation.plugin import enum_component
 
 __all__ = [
     "Detail",
+    "DuplicateField",
     "DuplicateUserBody",
     "FailedLoginBody",
+    "ForbiddenOrRefused",
     "RateLimitedBody",
     "TaskForbiddenBody",
     "TaskNotFoundBody",
+    "TaskOrOtherNotFound",
     "TaskOrTagNotFoundBody",
-    "ValidationBody",
-    "ValidationItem",
+    "ValidationError",
+    "ValidationErrorItem",
 ]
 
 
@@ -54,26 +61,29 @@ class FailedLoginBody(Struct):
     message: str
 
 
+DuplicateField = Annotated[
+    Literal["username", "email"],
+    enum_component("DuplicateField", "Which value is already registered"),
+]
+
+
 class DuplicateUserBody(Struct):
     error: str
     message: str
-    field: Literal["username", "email"]
+    field: DuplicateField
 
 
 class RateLimitedBody(Struct):
     error: str
 
 
-class ValidationItem(Struct):
-    type: str
-    loc: list[str | int]
-    msg: str
-    input: Any
-    ctx: dict[str, Any] | UnsetType = UNSET
-
-
-class ValidationBody(Struct):
-    """D7a: `detail` is one sentence, `errors` every offending field."""
-
-    detail: str
-    errors: Annotated[list[ValidationItem], Meta(min_length=1)]
+# An answer that is one of two families is a named `oneOf` component (see ValidationPlugin).
+# Litestar's own metadata (routes deep-copy their answers; msgspec's `Meta` cannot be copied).
+ForbiddenOrRefused = Annotated[
+    TaskForbiddenBody | Detail, KwargDefinition(schema_component_key="ForbiddenOrRefused")
+]
+"""No permission (Family A), or a refused cross-site write or another refusal (Family B)."""
+TaskOrOtherNotFound = Annotated[
+    TaskNotFoundBody | Detail, KwargDefinition(schema_component_key="TaskOrOtherNotFound")
+]
+"""The task is missing (Family A), or something else the route names is (Family B)."""

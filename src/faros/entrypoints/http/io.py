@@ -6,8 +6,7 @@ the contract's decoder; queries come from the `params` dependency (deps.py).
 
 from __future__ import annotations
 
-import typing
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.di import Provide
@@ -16,7 +15,6 @@ from litestar.params import Body, BodyKwarg
 
 from faros.domain.errors import NotFound, TaskNotFound
 from faros.entrypoints.http.validation import (
-    body_schema,
     decode_body,
     is_json_content_type,
     path_int,
@@ -26,24 +24,14 @@ _T = TypeVar("_T")
 
 
 def contract_body(shape: Any) -> BodyKwarg:
-    """The `data:` marker documenting `shape` as the contract's decoder reads it.
+    """The `data:` marker of a JSON body `shape`, decoded by the contract's decoder.
 
-    Litestar would document the Struct by its own rules; the plugin's schema says what is
-    really accepted (lax booleans and dates, patterns, stripped lengths).
+    `ValidationPlugin` documents it as the component named after the Struct, the contract's
+    schema of it (what is really accepted: lax booleans and dates, patterns, stripped lengths).
     """
-    # A component of its own: a Struct nested in another body (`BulkUpdateIn.updates`) would
-    # otherwise register Litestar's rendering under the same name.
-    marker: BodyKwarg = Body(
-        media_type=RequestEncodingType.JSON,
-        schema_extra=body_schema(shape),
-        schema_component_key=f"{_named(shape).__name__}Body",
-    )
+    del shape  # named for the reader; the annotation it marks is what the plugin reads
+    marker: BodyKwarg = Body(media_type=RequestEncodingType.JSON)
     return marker
-
-
-def _named(shape: Any) -> Any:
-    """The class of `shape`, also when it is `Annotated` with documentation (`TaskUpdate`)."""
-    return typing.get_args(shape)[0] if typing.get_origin(shape) is Annotated else shape
 
 
 def body_of(shape: Any) -> Provide:

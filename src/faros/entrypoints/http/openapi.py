@@ -36,10 +36,11 @@ from litestar.openapi.spec import (
 from faros.domain.files import ATTACHMENT_TYPES, AVATAR_TYPES
 from faros.entrypoints.http.error_bodies import (
     Detail,
+    ForbiddenOrRefused,
     RateLimitedBody,
     TaskForbiddenBody,
     TaskNotFoundBody,
-    ValidationBody,
+    ValidationError,
 )
 
 __all__ = [
@@ -135,7 +136,7 @@ CSRF_REFUSED: Final = reply(
     " outside the CORS allow-list, or `Sec-Fetch-Site` cross-site without an allowed origin (D4)",
 )
 INVALID: Final = reply(
-    ValidationBody, "Validation error (D7a: `detail` is one sentence, `errors` the list)"
+    ValidationError, "Validation error (D7a: `detail` is one sentence, `errors` the list)"
 )
 TOO_LARGE: Final = reply(Detail, "Request body too large")
 RATE_LIMITED: Final = reply(
@@ -203,7 +204,7 @@ def task_errors(*, writes: bool, body: bool = False, needs: str = "view") -> Res
     """A `/tasks/{task_id}...` route: 422 for a non-integer id, Family-A 404 and 403."""
     forbidden = (
         reply(
-            TaskForbiddenBody | Detail,
+            ForbiddenOrRefused,
             f"Needs {needs} permission (Family A), or a refused cross-site write (D4)",
         )
         if writes

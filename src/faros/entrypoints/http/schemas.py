@@ -7,25 +7,33 @@ length checks, D8); responses are encoded by msgspec in the field order the cont
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from faros.domain import sharing, tasks
 from faros.domain.comments import COMMENT_MAX_LENGTH
-from faros.domain.sharing import SharePermission
 from faros.domain.tasks import (
     DESCRIPTION_MAX_LENGTH,
     MAX_TAGS,
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
-    Priority,
-    SortField,
-    SortOrder,
 )
 from faros.domain.text import MULTILINE_PATTERN, trimmed_text_pattern
+from faros.entrypoints.http.validation.plugin import enum_component
 
 _T = TypeVar("_T")
+
+# The enums, each one named component of the document wherever it appears, so a generated
+# client has one type per enum.
+Priority = Annotated[tasks.Priority, enum_component("Priority")]
+SharePermission = Annotated[
+    sharing.SharePermission,
+    enum_component("SharePermission", "`view` reads a task; `edit` also changes it"),
+]
+SortField = Annotated[tasks.SortField, enum_component("SortField", "What tasks are sorted by")]
+SortOrder = Annotated[tasks.SortOrder, enum_component("SortOrder")]
 
 STRIP = {"strip": True}
 # `text` applies the domain's control-character rule (faros.domain.text) to user-written text as
@@ -117,6 +125,10 @@ class TaskCreateIn(Struct):
 class TaskUpdateIn(Struct):
     """Absent keys stay UNSET and are left alone; `null` clears only the nullable fields."""
 
+    # A body naming no field (`{}`) is answered 400 "No fields provided for update" (API.md
+    # §3.3); the document says so (unknown keys count there but not here: also a 400).
+    json_schema_extra: ClassVar[dict[str, Any]] = {"minProperties": 1}
+
     title: Title | UnsetType = UNSET
     description: Description | UnsetType | None = UNSET
     completed: bool | UnsetType = UNSET
@@ -132,14 +144,9 @@ class TaskUpdateIn(Struct):
         }
 
 
-# A body naming no field (`{}`) is answered 400 "No fields provided for update" (API.md §3.3);
-# the document says so with `minProperties` (unknown keys count there but not here: also a 400).
-TaskUpdate = Annotated[TaskUpdateIn, Meta(extra_json_schema={"minProperties": 1})]
-
-
 class BulkUpdateIn(Struct):
     task_ids: Annotated[list[int], Meta(min_length=1, max_length=100)]
-    updates: TaskUpdate
+    updates: TaskUpdateIn
 
 
 class ShareIn(Struct):

@@ -12,7 +12,7 @@ from faros.domain.services.comments import CommentService
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import authenticated
-from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody
+from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused
 from faros.entrypoints.http.io import comment_id_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -26,7 +26,7 @@ from faros.entrypoints.http.schemas import CommentIn, CommentOut, out, out_list
 from faros.entrypoints.http.validation import IntPath
 
 FORBIDDEN = reply(
-    TaskForbiddenBody | Detail,
+    ForbiddenOrRefused,
     "No access to the comment's task (Family A), not its author (Family B), or a refused "
     "cross-site write (D4)",
 )

@@ -18,7 +18,7 @@ from faros.domain.services.files import FileService
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import RateLimits, authenticated
-from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody
+from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused
 from faros.entrypoints.http.io import file_id_of, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -192,7 +192,7 @@ async def download_file(
         **protected_errors(writes=True),
         422: INVALID,
         403: reply(
-            TaskForbiddenBody | Detail,
+            ForbiddenOrRefused,
             "No permission on the file's task (Family A), or a refused cross-site write (D4)",
         ),
         404: reply(Detail, "No such file"),

@@ -13,14 +13,14 @@ from faros.domain.services.sharing import SharingService
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import authenticated
-from faros.entrypoints.http.error_bodies import Detail, TaskNotFoundBody
+from faros.entrypoints.http.error_bodies import Detail, TaskOrOtherNotFound
 from faros.entrypoints.http.io import contract_body, task_id_of
 from faros.entrypoints.http.openapi import PROTECTED, location, reply, task_errors
 from faros.entrypoints.http.schemas import ShareIn, ShareOut, SharePermissionIn, out, out_list
 from faros.entrypoints.http.validation import IntPath
 
 SHARE_NOT_FOUND = reply(
-    TaskNotFoundBody | Detail,
+    TaskOrOtherNotFound,
     "Task not found (Family A), or no such user / no such share (Family B)",
 )
 

@@ -14,7 +14,7 @@ from faros.domain.tasks import TaskChanges, TaskQuery, parse_tag_filter
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
-from faros.entrypoints.http.error_bodies import Detail, TaskForbiddenBody, TaskOrTagNotFoundBody
+from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused, TaskOrTagNotFoundBody
 from faros.entrypoints.http.io import body_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -33,7 +33,6 @@ from faros.entrypoints.http.schemas import (
     TaskOut,
     TaskPageOut,
     TaskStatsOut,
-    TaskUpdate,
     TaskUpdateIn,
     out,
     out_list,
@@ -139,7 +138,7 @@ async def task_stats(
         **protected_errors(writes=True, body=True),
         400: NO_FIELDS,
         403: reply(
-            TaskForbiddenBody | Detail,
+            ForbiddenOrRefused,
             "No edit permission on one of the tasks (Family A), or a refused cross-site write (D4)",
         ),
         404: reply(Detail, "Some tasks do not exist: `Tasks not found: [<ids>]`"),
@@ -205,7 +204,7 @@ async def get_task(
 )
 async def update_task(
     task_id: IntPath,
-    data: Annotated[TaskUpdateIn, contract_body(TaskUpdate)],
+    data: Annotated[TaskUpdateIn, contract_body(TaskUpdateIn)],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
 ) -> TaskOut:

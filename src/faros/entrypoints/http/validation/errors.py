@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, NotRequired, TypedDict, cast
+from typing import Annotated, Any, Final, NotRequired, TypedDict, cast
+
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 Loc = tuple[str | int, ...]
 
@@ -27,6 +29,42 @@ class ValidationErrorBody(TypedDict):
 
     detail: str
     errors: list[ErrorDict]
+
+
+# The 422 body as the OpenAPI document shows it (the answer itself is built from the dicts above).
+_JSON_VALUE: Final = Meta(
+    description="The offending value as sent (any JSON value)",
+    extra_json_schema={
+        "type": ["string", "number", "integer", "boolean", "array", "object", "null"],
+        "items": {"description": "Any JSON value"},
+    },
+)
+
+
+class ValidationErrorItem(Struct):
+    """One offending value: its kind, where it is (`body`/`query`/`path`, then keys), why."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+    input: Annotated[Any, _JSON_VALUE]
+    ctx: (
+        Annotated[
+            dict[str, Any],
+            Meta(
+                description="Details of the rule broken, by name",
+                extra_json_schema={"additionalProperties": True},
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+
+
+class ValidationError(Struct):
+    """D7a: `detail` is the first item as one sentence, `errors` every offending value."""
+
+    detail: str
+    errors: Annotated[list[ValidationErrorItem], Meta(min_length=1)]
 
 
 def error(

@@ -4,6 +4,11 @@ OpenAPI document told about `body=` / `query=` shapes and the 422 answer.
 Unknown route decorator keyword arguments land in the handler's `opt`; `body=` and `query=`
 there document a body or a query set that the handler reads itself. A 422 replaces Litestar's
 documented 400 "Validation Exception" wherever a request is validated.
+
+Named shapes: a request body is the component of its Struct's name, the 422 body the
+`ValidationError` component, an enum declared with `enum_component` one component referenced
+wherever it appears; those come from msgspec's schemas and reach the document through the
+`named_components` step (openapi_document.py).
 """
 
 from __future__ import annotations
@@ -11,80 +16,205 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Collection, Generator, Iterator
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Protocol, cast
 
 import msgspec
 from litestar.dto import AbstractDTO, DTOConfig
 from litestar.enums import ParamType, RequestEncodingType
 from litestar.exceptions import ValidationException
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
 from litestar.openapi.spec import Parameter as OpenAPIParameter
-from litestar.params import BodyKwarg
-from litestar.plugins import SerializationPlugin
+from litestar.params import BodyKwarg, KwargDefinition
+from litestar.plugins import OpenAPISchemaPlugin, SerializationPlugin
 from litestar.plugins.base import ReceiveRoutePlugin
 from litestar.routes import HTTPRoute
+from litestar.typing import FieldDefinition
 
 from faros.entrypoints.http.validation.body import decode_body, is_json_content_type, plan_for
 from faros.entrypoints.http.validation.errors import (
     ErrorDict,
     Loc,
     RequestValidationError,
-    ValidationErrorBody,
+    ValidationError,
     missing_error,
     value_error,
 )
 
 if TYPE_CHECKING:
     from litestar.dto.data_structures import DTOFieldDefinition
-    from litestar.openapi.spec import Reference
     from litestar.routes import BaseRoute
-    from litestar.typing import FieldDefinition
 
 
-def _literals(annotation: Any, seen: set[Any]) -> Iterator[tuple[Any, ...]]:
+def enum_component(name: str, description: str | None = None) -> msgspec.Meta:
+    """`Annotated[Literal[...], enum_component("Priority")]`: the document shows the enum as the
+    component `Priority`, referenced wherever the type appears (request bodies, responses,
+    query parameters), so a generated client has one enum class for it.
+
+    Carried in `Meta.extra` rather than as a `title`: Litestar would copy a title onto every
+    field of that type, wrapping each reference in an `allOf`.
+    """
+    extra: dict[str, str] = {_ENUM_KEY: name}
+    if description:
+        extra["description"] = description
+    return msgspec.Meta(extra=extra)
+
+
+_ENUM_KEY: Final = "enum_component"
+
+
+def _enum_meta(metadata: Any) -> tuple[str, str | None] | None:
+    for meta in metadata:
+        if isinstance(meta, msgspec.Meta) and meta.extra and _ENUM_KEY in meta.extra:
+            return meta.extra[_ENUM_KEY], meta.extra.get("description")
+    return None
+
+
+_Literals = tuple[tuple[Any, ...], tuple[str, str | None] | None]
+
+
+def _structs(annotation: Any, seen: set[Any]) -> Iterator[type[msgspec.Struct]]:
+    """Every Struct in `annotation`: their `json_schema_extra` class attribute (keywords msgspec
+    has no `Meta` for at class level, e.g. `minProperties`) goes into their component."""
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        if annotation not in seen:
+            seen.add(annotation)
+            yield annotation
+            for field in msgspec.structs.fields(annotation):
+                yield from _structs(field.type, seen)
+    else:
+        for arg in typing.get_args(annotation):
+            yield from _structs(arg, seen)
+
+
+def _literals(annotation: Any, seen: set[Any]) -> Iterator[_Literals]:
+    """Every Literal in `annotation`, with its enum component's name if it is declared one."""
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
         if annotation not in seen:
             seen.add(annotation)
             for field in msgspec.structs.fields(annotation):
                 yield from _literals(field.type, seen)
+    elif typing.get_origin(annotation) is Annotated:
+        base, *metadata = typing.get_args(annotation)
+        if typing.get_origin(base) is Literal:
+            yield typing.get_args(base), _enum_meta(metadata)
+        else:
+            yield from _literals(base, seen)
     elif typing.get_origin(annotation) is Literal:
-        yield typing.get_args(annotation)
+        yield typing.get_args(annotation), None
     else:
         for arg in typing.get_args(annotation):
             yield from _literals(arg, seen)
 
 
-def body_schema(target: Any) -> dict[str, Any]:
-    """The JSON schema of a request shape, self-contained (msgspec's, nested refs inlined),
-    with enums in their declared order (msgspec sorts them)."""
-    schema = msgspec.json.schema(target)
-    defs = schema.get("$defs", {})
-    declared = {frozenset(values): list(values) for values in _literals(target, set())}
+_REF: Final = "#/components/schemas/{name}"
 
-    def inline(node: Any) -> Any:
+# The components the contract's own schemas name (request bodies, the 422 body, titled enums):
+# Litestar rebuilds `components.schemas` from its registry, which holds only what it rendered
+# itself, so these are kept here, every shape seen under each name, for `named_components`.
+_COMPONENTS: dict[str, list[dict[str, Any]]] = {}
+
+
+def _component(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """Keep `schema` as component `name` and answer a reference to it."""
+    known = _COMPONENTS.setdefault(name, [])
+    if schema not in known:
+        known.append(schema)
+    return {"$ref": _REF.format(name=name)}
+
+
+def named_components(document: dict[str, Any]) -> None:
+    """Add to `document` (an OpenAPI document as a dict) every component it references that
+    this plugin named. An app using the plugin serves its document through this step.
+
+    A name shown with two different shapes (two Structs of one name in different modules) is
+    an error: a generated client would have one class for both.
+    """
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    pending = list(_references(document))
+    while pending:
+        name = pending.pop()
+        if name in schemas or name not in _COMPONENTS:
+            continue
+        shapes = _COMPONENTS[name]
+        if len(shapes) > 1:
+            raise ValueError(f"Two different schemas are both named {name!r}")
+        schemas[name] = shapes[0]
+        pending.extend(_references(shapes[0]))
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+
+
+def _references(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            yield ref.removeprefix("#/components/schemas/")
+        for value in node.values():
+            yield from _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _references(item)
+
+
+def _enum(title: str, description: str | None, *, values: list[Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"title": title, "type": "string", "enum": values}
+    if description:
+        schema["description"] = description
+    return _component(title, schema)
+
+
+def _named_schemas(target: Any) -> dict[str, Any]:
+    """msgspec's JSON schema of `target`: its Structs and declared enums (`enum_component`)
+    named components, enums in their declared order (msgspec sorts them)."""
+    (schema,), defs = msgspec.json.schema_components([target], ref_template=_REF)
+    declared = {
+        frozenset(values): (list(values), named) for values, named in _literals(target, set())
+    }
+
+    def name(node: Any) -> Any:
         if isinstance(node, list):
-            return [inline(item) for item in node]
+            return [name(item) for item in node]
         if not isinstance(node, dict):
             return node
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            # Keywords beside the reference (`minProperties` from an annotated Struct) stay.
-            beside = {key: value for key, value in node.items() if key != "$ref"}
-            return inline({**defs[ref.removeprefix("#/$defs/")], **beside})
-        node = {key: inline(value) for key, value in node.items() if key != "$defs"}
-        if isinstance(enum := node.get("enum"), list) and all(isinstance(v, str) for v in enum):
-            node = {"type": "string", **node, "enum": declared.get(frozenset(enum), enum)}
+        node = {key: name(value) for key, value in node.items()}
+        enum = node.get("enum")
+        if isinstance(enum, list) and all(isinstance(v, str) for v in enum):
+            values, named = declared.get(frozenset(enum), (enum, None))
+            if named is not None:
+                rest = {k: v for k, v in node.items() if k != "enum"}
+                return {**_enum(*named, values=values), **rest}
+            node = {"type": "string", **node, "enum": values}
         return node
 
-    return cast(dict[str, Any], inline(schema))
+    named_defs = {key: name(value) for key, value in defs.items()}
+    for struct in _structs(target, set()):
+        extra = getattr(struct, "json_schema_extra", None)
+        if extra and struct.__name__ in named_defs:
+            named_defs[struct.__name__] = {**named_defs[struct.__name__], **extra}
+    top = name(schema)
+    return {"top": top, "defs": named_defs}
 
 
-_VALIDATION_DOC: Final = body_schema(ValidationErrorBody)
+def body_schema(target: Any) -> dict[str, Any]:
+    """The JSON schema of a request shape: a Struct (and every Struct in it) is a component of
+    its own name, referenced; so is every enum declared with `enum_component`."""
+    named = _named_schemas(target)
+    for key, value in named["defs"].items():
+        _component(key, value)
+    return cast(dict[str, Any], named["top"])
 
 
 def query_parameters(target: Any) -> list[OpenAPIParameter]:
     """The query parameters of a query Struct; an optional value is simply left out."""
-    schema = body_schema(target)
+    named = _named_schemas(target)
+    schema = named["defs"][target.__name__]
     required = set(schema.get("required", ()))
     parameters = []
     for name, prop in schema["properties"].items():
@@ -104,6 +234,11 @@ def query_parameters(target: Any) -> list[OpenAPIParameter]:
             )
         )
     return parameters
+
+
+def validation_error_schema() -> Reference:
+    """The 422 answer's body: the `ValidationError` component."""
+    return Reference(ref=body_schema(ValidationError)["$ref"])
 
 
 def _is_litestar_validation(response: OpenAPIResponse | Reference) -> bool:
@@ -146,7 +281,7 @@ def _operation_class(body: Any, query: Any) -> type[Operation]:
                 if stale is not None and _is_litestar_validation(stale):
                     del self.responses["400"]
                 if validated:
-                    media = OpenAPIMediaType(schema=cast(Schema, _VALIDATION_DOC))
+                    media = OpenAPIMediaType(schema=validation_error_schema())
                     self.responses["422"] = OpenAPIResponse(
                         description="Validation error", content={"application/json": media}
                     )
@@ -154,8 +289,45 @@ def _operation_class(body: Any, query: Any) -> type[Operation]:
     return ValidatedOperation
 
 
+class _Registry(Protocol):
+    def get_schema_for_field_definition(self, field: FieldDefinition) -> Schema: ...
+    def get_reference_for_field_definition(self, field: FieldDefinition) -> Reference | None: ...
+
+
 class _SchemaCreator(Protocol):
+    @property
+    def schema_registry(self) -> _Registry: ...
+
     def for_field_definition(self, field_definition: FieldDefinition) -> Schema | Reference: ...
+
+
+def _is_struct(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)
+
+
+def _union_component(field_definition: FieldDefinition) -> str | None:
+    """`Annotated[A | B, KwargDefinition(schema_component_key="AOrB")]`, Structs A and B: an
+    answer that is one of several bodies, shown as the `oneOf` component `AOrB`."""
+    kwarg = field_definition.kwarg_definition
+    if (
+        isinstance(kwarg, KwargDefinition)
+        and kwarg.schema_component_key
+        and field_definition.is_union
+        and all(_is_struct(arg) for arg in typing.get_args(field_definition.annotation))
+    ):
+        return kwarg.schema_component_key
+    return None
+
+
+def _is_named_enum(field_definition: FieldDefinition) -> bool:
+    return (
+        typing.get_origin(field_definition.annotation) is Literal
+        and _enum_meta(field_definition.metadata) is not None
+    )
+
+
+def _is_any_object(field_definition: FieldDefinition) -> bool:
+    return bool(field_definition.annotation == dict[str, Any])
 
 
 class _BodyDTO(AbstractDTO[Any]):
@@ -201,7 +373,10 @@ class _BodyDTO(AbstractDTO[Any]):
     def create_openapi_schema(
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: _SchemaCreator
     ) -> Reference | Schema:
-        return schema_creator.for_field_definition(field_definition)
+        schema = body_schema(cls.target)
+        if "$ref" in schema:
+            return Reference(ref=schema["$ref"])
+        return cast(Schema, schema)  # a bare list: not a component
 
     def data_to_encodable_type(self, data: Any | Collection[Any]) -> Any:
         return data
@@ -211,8 +386,46 @@ _DTOS: dict[Any, type[_BodyDTO]] = {}
 _FORM_TYPES: Final = frozenset({RequestEncodingType.MULTI_PART, RequestEncodingType.URL_ENCODED})
 
 
-class ValidationPlugin(SerializationPlugin, ReceiveRoutePlugin):
-    """Install once: `Litestar(..., plugins=[ValidationPlugin()])`."""
+class ValidationPlugin(SerializationPlugin, ReceiveRoutePlugin, OpenAPISchemaPlugin):
+    """Install once: `Litestar(..., plugins=[ValidationPlugin()])`.
+
+    In the document, a request body is the component of its Struct's name (the contract's
+    schema of it, not Litestar's); a titled Literal (`Annotated[Literal[...], Meta(title=...)]`)
+    is the enum component of that title wherever it appears, and a titled union of Structs
+    (an answer that is one of several error bodies) the `oneOf` component of that title.
+    """
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return (
+            field_definition.annotation is ValidationError
+            or _is_named_enum(field_definition)
+            or _union_component(field_definition) is not None
+            or _is_any_object(field_definition)
+        )
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: _SchemaCreator
+    ) -> Schema:
+        if field_definition.annotation is ValidationError:
+            return cast(Schema, validation_error_schema())
+        if _is_any_object(field_definition):
+            # Litestar's `additionalProperties: {}` is an empty schema, which some generators
+            # read as "no values" (`Record<string, never>`).
+            return Schema(type=OpenAPIType.OBJECT, additional_properties=True)
+        named = _enum_meta(field_definition.metadata)
+        if named is not None:
+            values = list(typing.get_args(field_definition.annotation))
+            return cast(Schema, Reference(ref=_enum(*named, values=values)["$ref"]))
+        # A union of Litestar-rendered Structs, registered with Litestar (which resolves the
+        # members' names) under its `schema_component_key`.
+        registry = schema_creator.schema_registry
+        schema = registry.get_schema_for_field_definition(field_definition)
+        schema.title = _union_component(field_definition)
+        schema.one_of = [
+            schema_creator.for_field_definition(FieldDefinition.from_annotation(arg))
+            for arg in typing.get_args(field_definition.annotation)
+        ]
+        return cast(Schema, registry.get_reference_for_field_definition(field_definition))
 
     def supports_type(self, field_definition: FieldDefinition) -> bool:
         if field_definition.name != "data" or field_definition.annotation in (bytes, str):
