@@ -244,7 +244,7 @@ async def test_inputs_are_documented_with_their_canonical_types_only(
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             for parameter in operation.get("parameters", []):
-                schema = parameter["schema"]
+                schema = _resolve(document, parameter["schema"])
                 assert not {"anyOf", "oneOf"} & set(schema), (path, parameter)
                 assert schema.get("type") in ("string", "integer", "boolean"), (path, parameter)
             if "requestBody" not in operation:
