@@ -130,9 +130,6 @@ async def test_not_found_answers(api: Any, anon: httpx.AsyncClient, files: Any) 
         # What client libraries send for a file they cannot type (#16): the bytes decide.
         ("me.png", "application/octet-stream", ".png"),
         ("blob", "application/octet-stream", ".png"),
-        # A part without a type (RFC 7578 reads it as text/plain; D20 refused it by its type).
-        ("me.png", None, ".png"),
-        ("blob", None, ".png"),
         # A declared type that names another format, or none, does not override the bytes.
         ("me.png", "image/jpeg", ".png"),
         ("blob", "image/gif", ".png"),
@@ -181,12 +178,17 @@ async def test_the_bytes_decide_the_type_whatever_the_part_declares(
         ("blob", b"%PDF-1.7", "image/png"),
         ("me.gif", b"", "image/gif"),  # empty: no image at all
         ("notes", b"just text", None),
+        # D20: a part declaring no type is refused, even holding a real image.
+        ("me.png", "PNG", None),
+        ("blob", "PNG", None),
     ],
 )
 async def test_bytes_that_are_no_image_are_refused(
-    api: Any, files: Any, upload_root: Path, name: str, data: bytes, declared: str | None
+    api: Any, files: Any, upload_root: Path, name: str, data: bytes | str, declared: str | None
 ) -> None:
     account = await api.user()
+    if data == "PNG":
+        data = files.PNG
     body, headers = files.raw_multipart(
         f'form-data; name="file"; filename="{name}"', data, content_type=declared
     )

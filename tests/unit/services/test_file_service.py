@@ -17,6 +17,9 @@ from .conftest import World
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+OCTETS = "application/octet-stream"  # what client libraries declare; the bytes decide
+
+
 async def _stream(*chunks: bytes) -> AsyncIterator[bytes]:
     for chunk in chunks:
         yield chunk
@@ -116,13 +119,13 @@ async def test_a_new_avatar_replaces_the_old_one(
 ) -> None:
     user = await world.user()
     with pytest.raises(Invalid, match=r"^File must be an image$"):
-        await files.upload_avatar(user, "me.png", _stream(b"not a picture"))
-    first = await files.upload_avatar(user, "me.jpeg", _stream(b"\xff\xd8\xff\xe0"))
+        await files.upload_avatar(user, "me.png", OCTETS, _stream(b"not a picture"))
+    first = await files.upload_avatar(user, "me.jpeg", OCTETS, _stream(b"\xff\xd8\xff\xe0"))
     assert first == f"/users/{user.id}/avatar.jpeg"
     (first_key,) = _avatar_keys(tmp_path)
     assert first_key.startswith(f"avatars/user_{user.id}_avatar_")
     assert first_key.endswith(".jpeg")
-    second = await files.upload_avatar(user, "me.png", _stream(PNG))
+    second = await files.upload_avatar(user, "me.png", OCTETS, _stream(PNG))
     assert second == f"/users/{user.id}/avatar.png"
     assert [m.payload for m in await world.outbox()] == [{"key": first_key}]
     content_type, size, stream = await files.open_avatar(user.id, "avatar.png")
@@ -139,9 +142,9 @@ async def test_a_queued_removal_never_hits_the_current_avatar(
     """gif -> png -> gif: the first gif's removal used to delete the second one (#14 item 8)."""
     user = await world.user()
     gif = b"GIF89a" + b"\x00" * 16
-    await files.upload_avatar(user, "a.gif", _stream(gif))
-    await files.upload_avatar(user, "b.png", _stream(PNG))
-    await files.upload_avatar(user, "c.gif", _stream(gif + b"new"))
+    await files.upload_avatar(user, "a.gif", OCTETS, _stream(gif))
+    await files.upload_avatar(user, "b.png", OCTETS, _stream(PNG))
+    await files.upload_avatar(user, "c.gif", OCTETS, _stream(gif + b"new"))
     await _carry_out_removals(world, storage)
     content_type, _, stream = await files.open_avatar(user.id, "avatar.gif")
     assert (content_type, await _read(stream)) == ("image/gif", gif + b"new")
@@ -163,7 +166,7 @@ async def test_an_avatar_from_before_unique_keys_is_served_and_then_removed(
         await uow.commit()
     _, _, stream = await files.open_avatar(user.id, "avatar.PNG")
     assert await _read(stream) == PNG
-    await files.upload_avatar(user, "new.png", _stream(PNG + b"new"))
+    await files.upload_avatar(user, "new.png", OCTETS, _stream(PNG + b"new"))
     assert [m.payload for m in await world.outbox()] == [{"key": legacy}]
     await _carry_out_removals(world, storage)
     (current,) = _avatar_keys(tmp_path)

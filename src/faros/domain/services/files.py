@@ -144,10 +144,14 @@ class FileService:
             await uow.outbox.add(outbox.delete_blob(stored.stored_filename), now)
             await uow.commit()
 
-    async def upload_avatar(self, caller: User, filename: str, chunks: AsyncIterator[bytes]) -> str:
+    async def upload_avatar(
+        self, caller: User, filename: str, declared_type: str | None, chunks: AsyncIterator[bytes]
+    ) -> str:
         """Store a new avatar. Its format is read from its bytes (#16), not from the part's
-        declared type: client libraries declare whatever they guess (`application/octet-stream`,
-        or nothing, which RFC 7578 reads as `text/plain`)."""
+        declared type: client libraries declare whatever they guess (`application/octet-stream`
+        most often). A part declaring no type at all is refused, as D20 says."""
+        if not declared_type:
+            raise Invalid(NOT_AN_IMAGE)
         problem = name_problem(filename)
         if problem is not None:
             raise Invalid(problem)

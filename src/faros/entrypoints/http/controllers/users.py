@@ -113,9 +113,10 @@ async def search_users(
     description=(
         "Any authenticated user. One multipart part `file`: a JPEG, PNG, GIF or WebP image of "
         "at most 5 MiB. Its format is read from its bytes, whatever type the part declares "
-        "(`application/octet-stream` is fine); a file name's extension, if any, must name that "
-        "format, and a name without one gets it. The image replaces the previous avatar, "
-        "whose object is removed in the background; the answer is its public URL."
+        "(`application/octet-stream` is fine; a part must declare one, D20); a file name's "
+        "extension, if any, must name that format, and a name without one gets it. The image "
+        "replaces the previous avatar, whose object is removed in the background; the answer "
+        "is its public URL."
     ),
     status_code=HTTP_200_OK,
     request_max_body_size=body_limit(MAX_AVATAR_SIZE),
@@ -124,7 +125,8 @@ async def search_users(
         **protected_errors(writes=True, body=True),
         400: reply(
             Detail,
-            "The bytes are not a PNG, JPEG, GIF or WebP image (`File must be an image`); the "
+            "The bytes are not a PNG, JPEG, GIF or WebP image, or the part declares no type "
+            "(`File must be an image`); the "
             "name's extension is not an avatar type or not the image's format; too large; a "
             "name with control characters or over 255 characters",
         ),
@@ -138,7 +140,7 @@ async def upload_avatar(
 ) -> AvatarOut:
     # The body is read here, as a stream, so the image is never held whole in memory.
     async with single_file_part(request, MAX_AVATAR_SIZE) as part:
-        url = await files.upload_avatar(user, part.filename, part.chunks)
+        url = await files.upload_avatar(user, part.filename, part.content_type, part.chunks)
     return AvatarOut(url)
 
 
