@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -74,8 +75,16 @@ StartServer = Callable[..., FarosServer]
 
 
 @pytest.fixture(scope="module")
+async def server_database_url(database_factory: Any) -> str:
+    """The module's servers' own database: they run without the outbox worker, so the messages
+    they queue must stay out of the session database, whose outbox other tests claim from."""
+    url: str = await database_factory.create()
+    return url
+
+
+@pytest.fixture(scope="module")
 def start_server(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory
+    server_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[StartServer]:
     started: list[FarosServer] = []
 
@@ -86,7 +95,7 @@ def start_server(
         env.update(
             FAROS_HOST="127.0.0.1",
             FAROS_PORT=str(port),
-            FAROS_DATABASE_URL=database_url,
+            FAROS_DATABASE_URL=server_database_url,
             FAROS_DATA_DIR=str(folder),
             FAROS_SECRET_KEY="connection-limits-secret-" + "k" * 32,
             FAROS_OUTBOX_WORKER="off",

@@ -1,5 +1,5 @@
 """The `start_server` fixture: a real `faros serve` per test module (see serve_process.py)."""
 
-from serve_process import start_server
+from serve_process import server_database_url, start_server
 
-__all__ = ["start_server"]
+__all__ = ["server_database_url", "start_server"]
