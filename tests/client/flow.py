@@ -33,7 +33,7 @@ from faros_client.api.tasks import (
     shared_with_me,
     update_task,
 )
-from faros_client.api.users import avatar, profile, upload_avatar
+from faros_client.api.users import get_avatar, profile, upload_avatar
 from faros_client.models import (
     ActivityOut,
     AvatarOut,
@@ -205,7 +205,7 @@ def avatar_flow(anonymous: Client, user: UserCreatedOut, bearer: AuthenticatedCl
     # The answered URL is /users/{user_id}/{segment}; the generated operation takes the parts.
     owner_id, segment = answer.avatar_url.rsplit("/", 2)[-2:]
     assert int(owner_id) == user.id, answer
-    assert downloaded(avatar.sync_detailed(int(owner_id), segment, client=anonymous)) == PNG
+    assert downloaded(get_avatar.sync_detailed(int(owner_id), segment, client=anonymous)) == PNG
 
 
 def cookie_flow(base_url: str, name: str) -> None:

@@ -765,7 +765,7 @@ EXAMPLES: Final[Mapping[str, OperationExamples]] = {
             "400": one({"detail": "File must be an image"}, "The part is not an image"),
         }
     ),
-    "avatar": OperationExamples(
+    "get_avatar": OperationExamples(
         responses={"404": one({"detail": "Avatar not found"}, "The user has no avatar")}
     ),
 }

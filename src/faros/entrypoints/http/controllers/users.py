@@ -176,7 +176,7 @@ async def upload_avatar(
         503: STORAGE_DOWN,
     },
 )
-async def avatar(
+async def get_avatar(
     user_id: IntPath, segment: FromPath[str], files: NamedDependency[FileService]
 ) -> Stream:
     content_type, size, chunks = await files.open_avatar(user_id_of(user_id), segment)
@@ -198,4 +198,4 @@ protected = Router(
     security=PROTECTED,
     tags=["users"],
 )
-public = Router(path="/users", route_handlers=[avatar], tags=["users"])
+public = Router(path="/users", route_handlers=[get_avatar], tags=["users"])
