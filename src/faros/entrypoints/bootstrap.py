@@ -27,6 +27,7 @@ from faros.adapters.security.jwt_issuer import JwtTokenIssuer
 from faros.adapters.system_clock import SystemClock
 from faros.domain.outbox import OutboxKind
 from faros.domain.services.accounts import AccountService
+from faros.domain.services.api_tokens import ApiTokenService
 from faros.domain.services.activity import ActivityService
 from faros.domain.services.comments import CommentService
 from faros.domain.services.files import FileService
@@ -57,6 +58,7 @@ class Container:
     files: FileService
     notifications: NotificationService
     activity: ActivityService
+    api_tokens: ApiTokenService
     outbox: OutboxProcessor
     rate_limiter: RateLimiter
     database_ping: Callable[[], Awaitable[bool]]
@@ -258,6 +260,7 @@ def build_container(
         files=FileService(uow, clock, storage),
         notifications=NotificationService(uow, clock, frontend),
         activity=ActivityService(uow),
+        api_tokens=ApiTokenService(uow, clock),
         outbox=OutboxProcessor(uow, clock, email, storage, jobs=jobs),
         rate_limiter=limiter,
         database_ping=persistence.ping,

@@ -4,6 +4,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from faros.ports.activity_repository import ActivityRepository
+from faros.ports.api_token_repository import ApiTokenRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
 from faros.ports.outbox_repository import OutboxRepository
@@ -24,6 +25,7 @@ class UnitOfWork(Protocol):
     activity: ActivityRepository
     preferences: PreferencesRepository
     outbox: OutboxRepository
+    api_tokens: ApiTokenRepository
 
     async def __aenter__(self) -> Self: ...
 

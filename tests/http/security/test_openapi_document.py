@@ -144,7 +144,7 @@ async def test_protected_operations_declare_both_schemes_and_401(
             assert "security" not in operation, key
             if key != "POST /auth/login":  # its 401 is the bad-credentials answer
                 assert "401" not in operation["responses"], key
-    assert protected_count == 33
+    assert protected_count == 36  # 33, and the three /tokens routes
 
 
 async def test_every_operation_documents_its_real_answers(
@@ -183,11 +183,11 @@ async def test_every_operation_documents_its_real_answers(
         "message",
         "task_id",
     ]
-    assert _resolved(document, task["403"]["content"]["application/json"]["schema"])[
-        "required"
-    ] == [
-        "error",
-        "message",
+    # No permission (Family A), or an access token without `tasks:read` (`{detail}`).
+    forbidden = _resolved(document, task["403"]["content"]["application/json"]["schema"])
+    assert [_resolved(document, one)["required"] for one in forbidden["oneOf"]] == [
+        ["error", "message"],
+        ["detail"],
     ]
     limited = _operation(document, "POST /auth/login")["responses"]["429"]
     assert _resolved(document, limited["content"]["application/json"]["schema"])["required"] == [
@@ -251,6 +251,7 @@ async def test_every_201_documents_its_location(document: dict[str, Any]) -> Non
         "POST /tasks/{task_id}/files",
         "POST /tasks/{task_id}/comments",
         "POST /tasks/{task_id}/share",
+        "POST /tokens",
     }
     for key, response in created.items():
         header = response["headers"]["Location"]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from faros.domain.activity import NewActivity
+from faros.domain.api_tokens import ApiToken
 from faros.domain.comments import Comment
 from faros.domain.files import StoredFile
 from faros.domain.ids import INT32_MAX
@@ -87,6 +88,8 @@ class MemoryStore:
     preferences: dict[int, NotificationPreferences] = field(default_factory=dict)
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
     outbox_by_key: dict[str, int] = field(default_factory=dict)
+    api_tokens: dict[int, ApiToken] = field(default_factory=dict)
+    api_token_by_hash: dict[str, int] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     holder: asyncio.Task[Any] | None = None

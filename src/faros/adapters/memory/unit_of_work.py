@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from faros.adapters.memory.activity import MemoryActivityRepository
+from faros.adapters.memory.api_tokens import MemoryApiTokenRepository
 from faros.adapters.memory.collaboration import MemoryCommentRepository, MemoryShareRepository
 from faros.adapters.memory.files import MemoryFileRepository
 from faros.adapters.memory.outbox import MemoryOutboxRepository
@@ -20,6 +21,7 @@ from faros.adapters.memory.store import MemoryStore, Transaction
 from faros.adapters.memory.tasks import MemoryTaskRepository
 from faros.adapters.memory.users import MemoryRevokedTokenRepository, MemoryUserRepository
 from faros.ports.activity_repository import ActivityRepository
+from faros.ports.api_token_repository import ApiTokenRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
 from faros.ports.outbox_repository import OutboxRepository
@@ -43,6 +45,7 @@ class MemoryUnitOfWork:
         self.activity: ActivityRepository = MemoryActivityRepository(self._tx)
         self.preferences: PreferencesRepository = MemoryPreferencesRepository(self._tx)
         self.outbox: OutboxRepository = MemoryOutboxRepository(self._tx)
+        self.api_tokens: ApiTokenRepository = MemoryApiTokenRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         current = asyncio.current_task()

@@ -226,3 +226,18 @@ revoked_tokens = Table(
     _timestamp("expires_at", default_now=False),
     Index("ix_revoked_tokens_expires_at", "expires_at"),
 )
+
+# Personal access tokens (migration 0006): the SHA-256 of each secret, never the secret.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _user_fk("user_id"),
+    Column("name", String(100), nullable=False),
+    Column("scopes", ARRAY(String(20)), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _timestamp("created_at"),
+    _timestamp("expires_at", default_now=False),
+    _timestamp("last_used_at", nullable=True, default_now=False),
+    Index("ix_api_tokens_user_id_id", "user_id", "id"),
+)

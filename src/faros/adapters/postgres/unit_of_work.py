@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faros.adapters.postgres.activity import PostgresActivityRepository
+from faros.adapters.postgres.api_tokens import PostgresApiTokenRepository
 from faros.adapters.postgres.auth_cache import AuthCache
 from faros.adapters.postgres.collaboration import (
     PostgresCommentRepository,
@@ -27,6 +28,7 @@ from faros.adapters.postgres.users import (
     PostgresUserRepository,
 )
 from faros.ports.activity_repository import ActivityRepository
+from faros.ports.api_token_repository import ApiTokenRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
 from faros.ports.outbox_repository import OutboxRepository
@@ -55,6 +57,7 @@ class PostgresUnitOfWork:
     activity: ActivityRepository
     preferences: PreferencesRepository
     outbox: OutboxRepository
+    api_tokens: ApiTokenRepository
 
     def __init__(self, pool: DriverPool, auth_cache: AuthCache | None) -> None:
         self._pool = pool
@@ -84,6 +87,7 @@ class PostgresUnitOfWork:
         self.activity = PostgresActivityRepository(db)
         self.preferences = PostgresPreferencesRepository(db)
         self.outbox = PostgresOutboxRepository(db)
+        self.api_tokens = PostgresApiTokenRepository(db)
         return self
 
     async def __aexit__(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from faros.domain import emails, outbox
+from faros.domain import api_tokens, emails, outbox
+from faros.domain.api_tokens import ApiToken
 from faros.domain.errors import (
     AuthenticationFailed,
     FieldInvalid,
@@ -100,6 +101,31 @@ class AccountService:
                 await uow.users.update(locked)
                 await uow.commit()
 
+    async def identify(self, credential: str) -> tuple[User, ApiToken | None]:
+        """Who a bearer credential speaks for, and the access token it is, if it is one.
+
+        A personal access token is told by its prefix, before anything is decoded, so a JWT
+        pays one `startswith` for the feature. An unknown, expired or revoked token fails as
+        an invalid JWT does: the caller learns nothing about which it was.
+        """
+        if not api_tokens.is_personal(credential):
+            return await self.authenticate(credential), None
+        digest = api_tokens.secret_hash(credential)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            found = await uow.api_tokens.holder(digest)
+            if found is None:
+                raise AuthenticationFailed(INVALID_TOKEN)
+            user, token = found
+            if not api_tokens.same_hash(token.token_hash, digest) or not api_tokens.is_live(
+                token, now
+            ):
+                raise AuthenticationFailed(INVALID_TOKEN)
+            if api_tokens.touch_due(token, now):
+                await uow.api_tokens.touch(token, now, now - api_tokens.TOUCH_INTERVAL)
+                await uow.commit()
+        return user, token
+
     async def authenticate(self, token: str) -> User:
         """The user a token speaks for; AuthenticationFailed with the contract's detail if none."""
         claims = self._tokens.decode(token)
@@ -179,6 +205,10 @@ class AccountService:
             user.hashed_password = hashed
             user.token_version += 1
             await uow.users.update(user)
+            # A reset is account recovery, maybe after a compromise: whatever access tokens
+            # the account had go with the old password, in the same transaction. (A password
+            # change keeps them: they are credentials of their own, listed and revocable.)
+            await uow.api_tokens.revoke_all(user.id)
             await uow.commit()
 
     async def search(self, caller: User, text: str, limit: int) -> list[UserRef]:

@@ -26,6 +26,7 @@ from faros.entrypoints.http.controllers import (
     notifications,
     sharing,
     tasks,
+    tokens,
     users,
 )
 from faros.entrypoints.http.deps import Running, dependencies
@@ -59,6 +60,7 @@ ROUTERS = [
     activity.router,
     users.protected,
     users.public,
+    tokens.router,
     swagger_assets(),
 ]
 

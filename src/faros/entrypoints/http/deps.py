@@ -19,9 +19,11 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 
+from faros.domain.api_tokens import ApiToken, allow
 from faros.domain.errors import AuthenticationFailed, Invalid
 from faros.domain.services.accounts import AccountService
 from faros.domain.services.activity import ActivityService
+from faros.domain.services.api_tokens import ApiTokenService
 from faros.domain.services.comments import CommentService
 from faros.domain.services.files import FileService
 from faros.domain.services.notifications import NotificationService
@@ -30,6 +32,7 @@ from faros.domain.services.tasks import TaskService
 from faros.domain.users import User
 from faros.entrypoints.bootstrap import Container
 from faros.entrypoints.http.errors import RateLimitExceeded, ratelimit_policy
+from faros.entrypoints.http.scopes import requirement
 from faros.entrypoints.http.security import Presented, presented_in, read_presented
 from faros.entrypoints.http.validation import parse_query
 from faros.entrypoints.settings import Settings
@@ -38,6 +41,8 @@ from faros.ports.rate_limiter import RateLimit, RateLimiter
 logger = logging.getLogger("faros.http")
 
 NOT_AUTHENTICATED = "Not authenticated"
+API_TOKEN: Final = "faros.api_token"
+"""Where the guard leaves the access token a request came with (absent for a JWT or cookie)."""
 
 
 def _container(connection: ASGIConnection[Any, Any, Any, Any]) -> Container:
@@ -69,7 +74,13 @@ async def authenticated(
     token = presented(connection).token
     if token is None:
         raise AuthenticationFailed(NOT_AUTHENTICATED)
-    user = await _container(connection).accounts.authenticate(token)
+    user, api_token = await _container(connection).accounts.identify(token)
+    if api_token is not None:
+        # Only an access token is limited by scopes (scopes.py); a login may do anything.
+        handler = connection.scope["route_handler"]
+        need = requirement(connection.scope["path_template"], handler.opt, handler.handler_name)
+        allow(api_token.scopes, need)
+        connection.scope[API_TOKEN] = api_token  # type: ignore[typeddict-unknown-key]
     connection.scope["user"] = user
 
 
@@ -130,10 +141,15 @@ def _within(address: _Address | None, networks: tuple[_Network, ...]) -> bool:
 class RateLimits:
     """Counts requests against per-route budgets (D18); `None` when limits are switched off."""
 
-    __slots__ = ("_limiter",)
+    __slots__ = ("_limiter", "_token_id")
 
-    def __init__(self, limiter: RateLimiter | None) -> None:
+    def __init__(self, limiter: RateLimiter | None, token_id: int | None = None) -> None:
         self._limiter = limiter
+        self._token_id = token_id
+
+    def for_token(self, token_id: int) -> RateLimits:
+        """The same budgets, counted for one access token instead of its user."""
+        return RateLimits(self._limiter, token_id)
 
     async def spend(self, limit: RateLimit, bucket: str, identity: str) -> None:
         """Count this request against `identity`'s budget for `bucket`; 429 when it is spent."""
@@ -153,6 +169,11 @@ class RateLimits:
         await self.spend(limit, bucket, f"ip_{client}")
 
     async def by_user(self, user: User, limit: RateLimit, bucket: str) -> None:
+        """Per user; a request with an access token counts against that token's own budget,
+        so one script cannot spend what the user's browser or other scripts need."""
+        if self._token_id is not None:
+            await self.spend(limit, bucket, f"token_{self._token_id}")
+            return
         await self.spend(limit, bucket, f"user_{user.id}")
 
 
@@ -225,8 +246,11 @@ def dependencies(running: Running) -> dict[str, Provide]:
     synchronous providers run inline (`sync_to_thread=False`): they only read attributes.
     """
 
-    def limits() -> RateLimits:
-        return running.limits
+    def limits(request: Request[Any, Any, Any]) -> RateLimits:
+        api_token: ApiToken | None = request.scope.get(API_TOKEN)  # type: ignore[assignment]
+        if api_token is None:
+            return running.limits
+        return running.limits.for_token(api_token.id)
 
     def settings(user: NamedDependency[User | None]) -> Settings:
         return running.container.settings
@@ -252,6 +276,9 @@ def dependencies(running: Running) -> dict[str, Provide]:
     def activity(user: NamedDependency[User | None]) -> ActivityService:
         return running.container.activity
 
+    def api_tokens(user: NamedDependency[User | None]) -> ApiTokenService:
+        return running.container.api_tokens
+
     providers: dict[str, Any] = {
         "limits": limits,
         "user": caller,
@@ -264,6 +291,7 @@ def dependencies(running: Running) -> dict[str, Provide]:
         "files": files,
         "notifications": notifications,
         "activity": activity,
+        "api_tokens": api_tokens,
         "client": client_address,
         "token": presented_token,
     }

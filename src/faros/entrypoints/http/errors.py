@@ -37,6 +37,7 @@ from litestar.status_codes import (
 )
 from python_multipart.exceptions import ParseError as MultipartBodyError
 
+from faros.domain.api_tokens import InsufficientScope
 from faros.domain.errors import (
     AuthenticationFailed,
     Conflict,
@@ -137,6 +138,15 @@ def _not_found(_: AnyRequest, exc: NotFound) -> Response[Any]:
 
 def _forbidden(_: AnyRequest, exc: Forbidden) -> Response[Any]:
     return _detail(HTTP_403_FORBIDDEN, exc.message)
+
+
+def _insufficient_scope(_: AnyRequest, exc: InsufficientScope) -> Response[Any]:
+    # RFC 6750 §3.1; `scope` names what would have allowed it, and is left out when only a
+    # login would (a route no access token may use).
+    challenge = 'Bearer error="insufficient_scope"'
+    if exc.scope is not None:
+        challenge += f', scope="{exc.scope}"'
+    return _detail(HTTP_403_FORBIDDEN, exc.message, {"WWW-Authenticate": challenge})
 
 
 def _conflict(_: AnyRequest, exc: Conflict) -> Response[Any]:
@@ -289,6 +299,7 @@ def exception_handlers() -> dict[int | type[Exception], Handler]:
         DuplicateUser: _duplicate_user,
         InvalidCredentials: _invalid_credentials,
         NotFound: _not_found,
+        InsufficientScope: _insufficient_scope,
         Forbidden: _forbidden,
         Conflict: _conflict,
         Invalid: _invalid,

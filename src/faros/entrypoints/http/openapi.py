@@ -109,6 +109,17 @@ TAGS: Final = [
         description="The activity log: your feed, its counts, and one task's history.",
     ),
     Tag(name="users", description="Your profile, password and avatar; finding other users."),
+    Tag(
+        name="tokens",
+        description="Personal access tokens for scripts and services, managed with a login. "
+        "Send one as `Authorization: Bearer faros_pat_…` on any protected route; each "
+        "route's description names the scope it needs. A token without it gets 403 with "
+        '`WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` (RFC 6750); routes '
+        "that manage credentials or the account (`/tokens`, `/webhooks`, password, avatar, "
+        "e-mail settings) need a login, and answer a token 403 `insufficient_scope` without "
+        "`scope`. An unknown, expired or revoked token gets the same 401 as an invalid JWT. "
+        "A password change keeps the account's tokens; a password reset revokes them all.",
+    ),
 ]
 """`OpenAPIConfig(tags=...)`: what each router's tag groups, in the order the document shows."""
 
@@ -195,9 +206,24 @@ def public_errors(*, writes: bool, body: bool = False, limited: bool = False) ->
     return replies
 
 
+INSUFFICIENT_SCOPE: Final = (
+    "an access token without the scope this route needs, or on a route that needs a login "
+    '(`WWW-Authenticate: Bearer error="insufficient_scope"`, RFC 6750; see the `tokens` tag)'
+)
+
+
 def protected_errors(*, writes: bool, body: bool = False, limited: bool = False) -> Responses:
     """What a route behind the `authenticated` guard can answer before its own logic runs."""
-    return {401: UNAUTHENTICATED, **public_errors(writes=writes, body=body, limited=limited)}
+    replies = {401: UNAUTHENTICATED, **public_errors(writes=writes, body=body, limited=limited)}
+    # Any protected route refuses an access token that lacks its scope (scopes.py).
+    refused = replies.get(403)
+    replies[403] = reply(
+        Detail,
+        f"{INSUFFICIENT_SCOPE[0].upper()}{INSUFFICIENT_SCOPE[1:]}"
+        if refused is None
+        else f"{refused.description}; or {INSUFFICIENT_SCOPE}",
+    )
+    return replies
 
 
 def task_errors(*, writes: bool, body: bool = False, needs: str = "view") -> Responses:
@@ -205,10 +231,11 @@ def task_errors(*, writes: bool, body: bool = False, needs: str = "view") -> Res
     forbidden = (
         reply(
             ForbiddenOrRefused,
-            f"Needs {needs} permission (Family A), or a refused cross-site write (D4)",
+            f"Needs {needs} permission (Family A), or a refused cross-site write (D4); or "
+            f"{INSUFFICIENT_SCOPE}",
         )
         if writes
-        else TASK_FORBIDDEN
+        else reply(ForbiddenOrRefused, f"No permission on this task; or {INSUFFICIENT_SCOPE}")
     )
     return {
         **protected_errors(writes=writes, body=body),

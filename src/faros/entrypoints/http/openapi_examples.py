@@ -215,6 +215,17 @@ UPDATE_ENTRY: Final = {
     "username": "bob",
 }
 
+ACCESS_TOKEN: Final = {
+    "id": 9,
+    "name": "nightly-report",
+    "scopes": ["tasks:read", "comments:write"],
+    "created_at": "2026-12-04T18:00:00Z",
+    "expires_at": "2027-03-04T18:00:00Z",
+    "last_used_at": None,
+}
+USED_ACCESS_TOKEN: Final = {**ACCESS_TOKEN, "last_used_at": "2026-12-05T02:00:12Z"}
+ACCESS_TOKEN_SECRET = "faros_pat_" + "Zm9yLWRvY3Mtb25seS1ub3QtYS1yZWFsLXRva2VuLTQy"[:43]  # noqa: S105
+
 # --- error answers ----------------------------------------------------------------------------
 
 NOT_AUTHENTICATED: Final = one({"detail": "Not authenticated"}, "No token, or an invalid one")
@@ -232,6 +243,12 @@ TASK_FORBIDDEN: Final = one(
 CROSS_SITE: Final = one(
     {"detail": "Cross-site request refused"},
     "A cookie-authenticated write from a foreign page (D4)",
+)
+
+
+NEEDS_LOGIN: Final = one(
+    {"detail": "This action needs a login: access tokens cannot be used for it"},
+    'Sent with an access token (`WWW-Authenticate: Bearer error="insufficient_scope"`)',
 )
 
 
@@ -767,6 +784,41 @@ EXAMPLES: Final[Mapping[str, OperationExamples]] = {
     ),
     "get_avatar": OperationExamples(
         responses={"404": one({"detail": "Avatar not found"}, "The user has no avatar")}
+    ),
+    "create_token": OperationExamples(
+        request=one(
+            {
+                "name": "nightly-report",
+                "scopes": ["tasks:read", "comments:write"],
+                "expires_in_days": 90,
+            }
+        ),
+        responses={
+            "201": one({**ACCESS_TOKEN, "token": ACCESS_TOKEN_SECRET}),
+            "403": NEEDS_LOGIN,
+            "422": invalid(
+                error(
+                    "less_than_equal",
+                    ("body", "expires_in_days"),
+                    "Input should be less than or equal to 365",
+                    400,
+                    {"le": 365},
+                )
+            ),
+            "429": rate_limited("20 per 1 hour"),
+        },
+    ),
+    "list_tokens": OperationExamples(
+        responses={
+            "200": one([USED_ACCESS_TOKEN], "alice's one token, used by her script"),
+            "403": NEEDS_LOGIN,
+        }
+    ),
+    "revoke_token": OperationExamples(
+        responses={
+            "403": NEEDS_LOGIN,
+            "404": one({"detail": "Token not found"}, "The caller has no token with this id"),
+        }
     ),
 }
 
