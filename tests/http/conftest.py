@@ -455,6 +455,7 @@ def kit() -> SimpleNamespace:
     """The module-level helpers of this file, for test modules (no import of conftest needed)."""
     return SimpleNamespace(
         build_app=build_app,
+        fast_hasher=fast_hasher,
         new_client=new_client,
         make_settings=make_settings,
         unique=unique,

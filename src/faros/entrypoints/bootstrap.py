@@ -27,8 +27,8 @@ from faros.adapters.security.jwt_issuer import JwtTokenIssuer
 from faros.adapters.system_clock import SystemClock
 from faros.domain.outbox import OutboxKind
 from faros.domain.services.accounts import AccountService
-from faros.domain.services.api_tokens import ApiTokenService
 from faros.domain.services.activity import ActivityService
+from faros.domain.services.api_tokens import ApiTokenService
 from faros.domain.services.comments import CommentService
 from faros.domain.services.files import FileService
 from faros.domain.services.notifications import NotificationService

@@ -30,7 +30,7 @@ class ApiTokenRepository(Protocol):
         ...
 
     async def touch(self, token: ApiToken, now: datetime, since: datetime) -> None:
-        """Record a use at `now`, unless one was recorded at or after `since` already (by
+        """Record a use at `now`, unless one was recorded after `since` already (by
         another process, say): at most one write per token and interval. Not transactional:
         it needs no commit and takes no lock."""
         ...

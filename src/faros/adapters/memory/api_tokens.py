@@ -62,6 +62,6 @@ class MemoryApiTokenRepository:
         stored = self._db.api_tokens.get(token.id)
         if stored is None:
             return
-        if stored.last_used_at is not None and stored.last_used_at >= since:
+        if stored.last_used_at is not None and stored.last_used_at > since:
             return
         self._tx.put(self._db.api_tokens, token.id, replace(stored, last_used_at=utc(now)))

@@ -57,10 +57,7 @@ _REVOKE = Query(
 )
 _REVOKE_ALL = Query(
     select(func.count().label("n")).select_from(
-        delete(api_tokens)
-        .where(_t.user_id == bindparam("user_id"))
-        .returning(_t.id)
-        .cte("revoked")
+        delete(api_tokens).where(_t.user_id == bindparam("user_id")).returning(_t.id).cte("revoked")
     ),
     transactional=True,
 )
@@ -70,7 +67,7 @@ _TOUCH = Query(
     update(api_tokens)
     .where(
         _t.id == bindparam("token_id"),
-        or_(_t.last_used_at.is_(None), _t.last_used_at < bindparam("since")),
+        or_(_t.last_used_at.is_(None), _t.last_used_at <= bindparam("since")),
     )
     .values(last_used_at=bindparam("now"))
 )

@@ -101,9 +101,7 @@ class AuthCache:
             return None
         return replace(user), token
 
-    def put_token(
-        self, token_hash: str, found: tuple[User, ApiToken], generation: int
-    ) -> None:
+    def put_token(self, token_hash: str, found: tuple[User, ApiToken], generation: int) -> None:
         if not self._trusted or generation != self._generation:
             return
         if len(self._tokens) >= MAX_ENTRIES:

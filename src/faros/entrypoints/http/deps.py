@@ -19,9 +19,9 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 
-from faros.domain.api_tokens import ApiToken, allow
+from faros.domain.api_tokens import ApiToken, allow, is_personal
 from faros.domain.errors import AuthenticationFailed, Invalid
-from faros.domain.services.accounts import AccountService
+from faros.domain.services.accounts import INVALID_TOKEN, AccountService
 from faros.domain.services.activity import ActivityService
 from faros.domain.services.api_tokens import ApiTokenService
 from faros.domain.services.comments import CommentService
@@ -41,7 +41,7 @@ from faros.ports.rate_limiter import RateLimit, RateLimiter
 logger = logging.getLogger("faros.http")
 
 NOT_AUTHENTICATED = "Not authenticated"
-API_TOKEN: Final = "faros.api_token"
+API_TOKEN: Final = "faros.api_token"  # noqa: S105 - a scope key, not a secret
 """Where the guard leaves the access token a request came with (absent for a JWT or cookie)."""
 
 
@@ -68,18 +68,24 @@ def presented_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def authenticated(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    connection: ASGIConnection[Any, Any, Any, Any], route: BaseRouteHandler
 ) -> None:
     """Guard for protected routes: runs before body and query validation, as §1.8 orders."""
-    token = presented(connection).token
+    found = presented(connection)
+    token = found.token
     if token is None:
         raise AuthenticationFailed(NOT_AUTHENTICATED)
+    if found.bearer is None and is_personal(token):
+        # Access tokens are for scripts, sent as a header; a cookie is sent by browsers on
+        # their own (D4's cross-site rules guard only sessions), so one there is refused.
+        raise AuthenticationFailed(INVALID_TOKEN)
     user, api_token = await _container(connection).accounts.identify(token)
     if api_token is not None:
         # Only an access token is limited by scopes (scopes.py); a login may do anything.
-        handler = connection.scope["route_handler"]
-        need = requirement(connection.scope["path_template"], handler.opt, handler.handler_name)
-        allow(api_token.scopes, need)
+        # OPTIONS (Litestar's own handler) only lists a path's methods: any token may ask.
+        if connection.scope.get("method") != "OPTIONS":
+            need = requirement(connection.scope["path_template"], route.opt, route.handler_name)
+            allow(api_token.scopes, need)
         connection.scope[API_TOKEN] = api_token  # type: ignore[typeddict-unknown-key]
     connection.scope["user"] = user
 

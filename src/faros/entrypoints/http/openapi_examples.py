@@ -224,7 +224,7 @@ ACCESS_TOKEN: Final = {
     "last_used_at": None,
 }
 USED_ACCESS_TOKEN: Final = {**ACCESS_TOKEN, "last_used_at": "2026-12-05T02:00:12Z"}
-ACCESS_TOKEN_SECRET = "faros_pat_" + "Zm9yLWRvY3Mtb25seS1ub3QtYS1yZWFsLXRva2VuLTQy"[:43]  # noqa: S105
+ACCESS_TOKEN_SECRET = "faros_pat_" + "Zm9yLWRvY3Mtb25seS1ub3QtYS1yZWFsLXRva2VuLTQy"[:43]
 
 # --- error answers ----------------------------------------------------------------------------
 
