@@ -75,6 +75,7 @@ _TASK_COLUMNS = (
     _t.due_date,
     _t.tags,
     _t.user_id,
+    _t.version,
 )
 _SHARE_COUNT = (
     select(func.count()).where(_s.task_id == _t.id).correlate(tasks).scalar_subquery()
@@ -107,9 +108,14 @@ _UPDATE_TASK = (
         priority=bindparam("priority"),
         due_date=bindparam("due_date"),
         tags=bindparam("tags"),
+        version=bindparam("version"),
     )
 )
 _UPDATE = Query(_UPDATE_TASK, transactional=True)
+_TOUCH = Query(
+    update(tasks).where(_t.id == bindparam("task_id")).values(version=_t.version + 1),
+    transactional=True,
+)
 # The update and its activity entry in one statement (one round trip fewer per edit): the
 # entry is inserted for the row the update returns, so a missing task logs nothing.
 _CHANGED = _UPDATE_TASK.returning(_t.id).cte("changed")
@@ -254,7 +260,7 @@ _DUE_FOR_REMINDER = Query(
     text(
         """
     SELECT t.id, t.title, t.description, t.completed, t.priority, t.created_at, t.due_date,
-           t.tags, t.user_id,
+           t.tags, t.user_id, t.version,
            ARRAY(SELECT s.shared_with_user_id FROM faros.task_shares s
                   WHERE s.task_id = t.id AND s.permission = 'edit'
                   ORDER BY s.shared_with_user_id) AS editor_ids
@@ -279,6 +285,7 @@ def task_from_row(row: Row[Any]) -> Task:
         due_date=row.due_date,
         tags=list(row.tags),
         user_id=row.user_id,
+        version=row.version,
     )
 
 
@@ -528,11 +535,16 @@ class PostgresTaskRepository:
             "priority": task.priority,
             "due_date": task.due_date,
             "tags": list(task.tags),
+            "version": task.version,
         }
         if change is None:
             await self._db.execute(_UPDATE, params)
         else:
             await self._db.execute(_UPDATE_LOGGED, params | entry_params(change, "log_"))
+
+    async def touch(self, task_id: int) -> None:
+        if is_int32(task_id):
+            await self._db.execute(_TOUCH, {"task_id": task_id})
 
     async def delete(self, task_id: int) -> None:
         # Comments, shares and file rows go through ON DELETE CASCADE.

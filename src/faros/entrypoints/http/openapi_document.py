@@ -15,6 +15,7 @@ from typing import Any, Final
 from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
+from faros.entrypoints.http.openapi_etags import etag_on_conditional_answers
 from faros.entrypoints.http.openapi_examples import attach_examples
 from faros.entrypoints.http.openapi_uploads import add_upload_schemas
 from faros.entrypoints.http.validation.plugin import named_components
@@ -22,7 +23,12 @@ from faros.entrypoints.http.validation.plugin import named_components
 Document = dict[str, Any]
 Step = Callable[[Document], None]
 
-STEPS: Final[tuple[Step, ...]] = (named_components, add_upload_schemas, attach_examples)
+STEPS: Final[tuple[Step, ...]] = (
+    named_components,
+    add_upload_schemas,
+    attach_examples,
+    etag_on_conditional_answers,
+)
 """Each step changes the document in place, in this order."""
 
 # Litestar builds its document once per app (an `OpenAPI` object, and one dict of it for its
