@@ -175,8 +175,24 @@ def _share_count_of(task_id: ColumnElement[int]) -> Any:
     )
 
 
+# The version as of the statement's snapshot. Locking waits for a concurrent writer and then
+# returns the row as that writer left it, but the rows joined to it stay as of the snapshot:
+# when the two versions differ, the comments and share count are read again (under the lock).
+_as_of_snapshot = tasks.alias("as_of_snapshot")
+_SNAPSHOT_VERSION = (
+    select(_as_of_snapshot.c.version)
+    .where(_as_of_snapshot.c.id == bindparam("task_id"))
+    .scalar_subquery()
+    .label("snapshot_version")
+)
 _one_view = (
-    select(*_TASK_COLUMNS, _s.permission, _share_count_of(_t.id), *_COMMENT_COLUMNS)
+    select(
+        *_TASK_COLUMNS,
+        _s.permission,
+        _share_count_of(_t.id),
+        _SNAPSHOT_VERSION,
+        *_COMMENT_COLUMNS,
+    )
     .select_from(
         tasks.outerjoin(
             task_shares,
@@ -508,7 +524,11 @@ class PostgresTaskRepository:
         if not is_int32(task_id):
             return None
         query = _ONE_VIEW_LOCKED if for_update else _ONE_VIEW
-        rows = await self._db.execute(query, _share_params(task_id, user_id))
+        params = _share_params(task_id, user_id)
+        rows = await self._db.execute(query, params)
+        if rows and rows[0].version != rows[0].snapshot_version:
+            # Changed while this waited for the lock: a new statement sees that change whole.
+            rows = await self._db.execute(query, params)
         if not rows:
             return None
         first = rows[0]
