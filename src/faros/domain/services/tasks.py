@@ -97,10 +97,10 @@ class TaskService(TaskScopedService):
             found = await load_task_with_view(
                 uow, task_id, caller.id, AccessLevel.EDIT, for_update=True
             )
-            _check_version(found, expected)
             task = found.task
             if changes.is_empty():
-                raise Invalid(NO_FIELDS)
+                raise Invalid(NO_FIELDS)  # the document's rule on the body: before If-Match
+            _check_version(found, expected)
             updated = await self._apply(uow, caller, task, changes, (*BODY, "tags"))
             view = found.view_of(updated)
             await uow.commit()
