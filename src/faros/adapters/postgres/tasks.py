@@ -186,13 +186,7 @@ _SNAPSHOT_VERSION = (
     .label("snapshot_version")
 )
 _one_view = (
-    select(
-        *_TASK_COLUMNS,
-        _s.permission,
-        _share_count_of(_t.id),
-        _SNAPSHOT_VERSION,
-        *_COMMENT_COLUMNS,
-    )
+    select(*_TASK_COLUMNS, _s.permission, _share_count_of(_t.id), *_COMMENT_COLUMNS)
     .select_from(
         tasks.outerjoin(
             task_shares,
@@ -204,7 +198,9 @@ _one_view = (
 )
 _ONE_VIEW = Query(_one_view)
 # Locks the task's row only (the comments' side of the join may be NULL).
-_ONE_VIEW_LOCKED = Query(_one_view.with_for_update(of=tasks), transactional=True)
+_ONE_VIEW_LOCKED = Query(
+    _one_view.add_columns(_SNAPSHOT_VERSION).with_for_update(of=tasks), transactional=True
+)
 
 # Comments and share counts of a list of tasks in ONE statement: a row per comment, or one
 # row with NULL comment columns for a task without comments.
@@ -526,7 +522,7 @@ class PostgresTaskRepository:
         query = _ONE_VIEW_LOCKED if for_update else _ONE_VIEW
         params = _share_params(task_id, user_id)
         rows = await self._db.execute(query, params)
-        if rows and rows[0].version != rows[0].snapshot_version:
+        if for_update and rows and rows[0].version != rows[0].snapshot_version:
             # Changed while this waited for the lock: a new statement sees that change whole.
             rows = await self._db.execute(query, params)
         if not rows:
