@@ -21,6 +21,7 @@ TASK_KEYS = [
     "user_id",
     "comments",
     "share_count",
+    "version",
 ]
 NO_FIELDS = {"detail": "No fields provided for update"}
 BEYOND_INT32 = 2**31

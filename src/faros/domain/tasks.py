@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from faros.domain.comments import Comment
-from faros.domain.errors import FieldInvalid
+from faros.domain.errors import DomainError, FieldInvalid
 from faros.domain.text import require_clean_text
 
 Priority = Literal["low", "medium", "high"]
@@ -43,6 +43,9 @@ class Task:
     due_date: date | None
     tags: list[str]
     user_id: int
+    # Counts the changes to what a read of the task shows (its fields, tags, comments and
+    # share count): 1 when created, +1 for each change. It is the task's ETag (If-Match).
+    version: int = 1
 
 
 @dataclass(slots=True, frozen=True)
@@ -72,6 +75,7 @@ class TaskView:
     user_id: int
     comments: list[Comment]
     share_count: int
+    version: int = 1
 
 
 def task_view(task: Task, comments: list[Comment], share_count: int) -> TaskView:
@@ -87,6 +91,7 @@ def task_view(task: Task, comments: list[Comment], share_count: int) -> TaskView
         user_id=task.user_id,
         comments=comments,
         share_count=share_count,
+        version=task.version,
     )
 
 
@@ -113,9 +118,41 @@ def apply_changes(task: Task, changes: TaskChanges) -> AppliedChanges:
     sent = [name for name in UPDATABLE_FIELDS if name in changes.values]
     old_values = {name: getattr(task, name) for name in sent}
     new_values = {name: changes.values[name] for name in sent}
-    updated = replace(task, **new_values)
     changed = [name for name in sent if old_values[name] != new_values[name]]
+    # A change that changes nothing leaves the version alone: the task reads the same.
+    version = task.version + 1 if changed else task.version
+    updated = replace(task, **new_values, version=version)
     return AppliedChanges(updated, changed, old_values, new_values)
+
+
+@dataclass(slots=True, frozen=True)
+class VersionPrecondition:
+    """An `If-Match` as the domain sees it: the versions the caller's copy may be of, or any
+    version at all (`*`). One that names no version (weak or foreign tags) never holds."""
+
+    versions: frozenset[int] = frozenset()
+    any_version: bool = False
+
+    def holds(self, version: int) -> bool:
+        return self.any_version or version in self.versions
+
+
+class StaleTask(DomainError):
+    """A write's precondition failed: the task changed since the caller read it (412)."""
+
+    def __init__(self, current: TaskView) -> None:
+        super().__init__(
+            f"Task {current.id} has changed since you read it: "
+            f"its current version is {current.version}"
+        )
+        self.current = current
+
+
+def require_version(expected: VersionPrecondition, current: TaskView) -> None:
+    """Refuse the write unless `current` (read under the row lock the write holds until its
+    commit, so no other writer can come in between) is a version the caller expects."""
+    if not expected.holds(current.version):
+        raise StaleTask(current)
 
 
 def merge_tags(existing: list[str], added: list[str]) -> list[str]:

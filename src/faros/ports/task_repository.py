@@ -70,8 +70,13 @@ class TaskRepository(Protocol):
         ...
 
     async def update(self, task: Task, change: NewActivity | None = None) -> None:
-        """Store `task`'s editable fields; `change`, the activity entry that records the edit,
-        is written with it (one statement where the store allows)."""
+        """Store `task`'s editable fields and its version; `change`, the activity entry that
+        records the edit, is written with it (one statement where the store allows)."""
+        ...
+
+    async def touch(self, task_id: int) -> None:
+        """Count a change to what the task's view shows besides its own fields (a comment or
+        share added or removed): its version goes up by one. Nothing for a missing task."""
         ...
 
     async def delete(self, task_id: int) -> None:

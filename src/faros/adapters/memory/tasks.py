@@ -147,9 +147,15 @@ class MemoryTaskRepository:
         # Only the editable columns change; the owner and creation time are fixed.
         values = {name: getattr(task, name) for name in UPDATABLE_FIELDS}
         values["tags"] = list(task.tags)
+        values["version"] = task.version
         self._tx.put(self._db.tasks, task.id, replace(stored, **values))
         if change is not None:
             await MemoryActivityRepository(self._tx).add(change)
+
+    async def touch(self, task_id: int) -> None:
+        stored = self._db.tasks.get(task_id) if valid_id(task_id) else None
+        if stored is not None:
+            self._tx.put(self._db.tasks, task_id, replace(stored, version=stored.version + 1))
 
     async def delete(self, task_id: int) -> None:
         if task_id not in self._db.tasks:

@@ -108,6 +108,8 @@ tasks = Table(
     _user_fk("user_id"),
     # The due date for which the "due soon" e-mail went out (once per task and due date).
     Column("due_reminder_sent_for", Date, nullable=True),
+    # What the ETag of the task carries: +1 on every change to what reading it shows.
+    Column("version", Integer, nullable=False, server_default=text("1")),
     CheckConstraint("priority IN ('low', 'medium', 'high')", name="priority"),
     Index("ix_tasks_user_id_id", "user_id", "id"),
     Index("ix_tasks_user_id_created_at", "user_id", "created_at"),

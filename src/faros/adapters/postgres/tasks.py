@@ -75,6 +75,7 @@ _TASK_COLUMNS = (
     _t.due_date,
     _t.tags,
     _t.user_id,
+    _t.version,
 )
 _SHARE_COUNT = (
     select(func.count()).where(_s.task_id == _t.id).correlate(tasks).scalar_subquery()
@@ -107,9 +108,14 @@ _UPDATE_TASK = (
         priority=bindparam("priority"),
         due_date=bindparam("due_date"),
         tags=bindparam("tags"),
+        version=bindparam("version"),
     )
 )
 _UPDATE = Query(_UPDATE_TASK, transactional=True)
+_TOUCH = Query(
+    update(tasks).where(_t.id == bindparam("task_id")).values(version=_t.version + 1),
+    transactional=True,
+)
 # The update and its activity entry in one statement (one round trip fewer per edit): the
 # entry is inserted for the row the update returns, so a missing task logs nothing.
 _CHANGED = _UPDATE_TASK.returning(_t.id).cte("changed")
@@ -169,6 +175,16 @@ def _share_count_of(task_id: ColumnElement[int]) -> Any:
     )
 
 
+# The version as of the statement's snapshot. Locking waits for a concurrent writer and then
+# returns the row as that writer left it, but the rows joined to it stay as of the snapshot:
+# when the two versions differ, the comments and share count are read again (under the lock).
+_as_of_snapshot = tasks.alias("as_of_snapshot")
+_SNAPSHOT_VERSION = (
+    select(_as_of_snapshot.c.version)
+    .where(_as_of_snapshot.c.id == bindparam("task_id"))
+    .scalar_subquery()
+    .label("snapshot_version")
+)
 _one_view = (
     select(*_TASK_COLUMNS, _s.permission, _share_count_of(_t.id), *_COMMENT_COLUMNS)
     .select_from(
@@ -182,7 +198,9 @@ _one_view = (
 )
 _ONE_VIEW = Query(_one_view)
 # Locks the task's row only (the comments' side of the join may be NULL).
-_ONE_VIEW_LOCKED = Query(_one_view.with_for_update(of=tasks), transactional=True)
+_ONE_VIEW_LOCKED = Query(
+    _one_view.add_columns(_SNAPSHOT_VERSION).with_for_update(of=tasks), transactional=True
+)
 
 # Comments and share counts of a list of tasks in ONE statement: a row per comment, or one
 # row with NULL comment columns for a task without comments.
@@ -254,7 +272,7 @@ _DUE_FOR_REMINDER = Query(
     text(
         """
     SELECT t.id, t.title, t.description, t.completed, t.priority, t.created_at, t.due_date,
-           t.tags, t.user_id,
+           t.tags, t.user_id, t.version,
            ARRAY(SELECT s.shared_with_user_id FROM faros.task_shares s
                   WHERE s.task_id = t.id AND s.permission = 'edit'
                   ORDER BY s.shared_with_user_id) AS editor_ids
@@ -279,6 +297,7 @@ def task_from_row(row: Row[Any]) -> Task:
         due_date=row.due_date,
         tags=list(row.tags),
         user_id=row.user_id,
+        version=row.version,
     )
 
 
@@ -501,7 +520,11 @@ class PostgresTaskRepository:
         if not is_int32(task_id):
             return None
         query = _ONE_VIEW_LOCKED if for_update else _ONE_VIEW
-        rows = await self._db.execute(query, _share_params(task_id, user_id))
+        params = _share_params(task_id, user_id)
+        rows = await self._db.execute(query, params)
+        if for_update and rows and rows[0].version != rows[0].snapshot_version:
+            # Changed while this waited for the lock: a new statement sees that change whole.
+            rows = await self._db.execute(query, params)
         if not rows:
             return None
         first = rows[0]
@@ -528,11 +551,16 @@ class PostgresTaskRepository:
             "priority": task.priority,
             "due_date": task.due_date,
             "tags": list(task.tags),
+            "version": task.version,
         }
         if change is None:
             await self._db.execute(_UPDATE, params)
         else:
             await self._db.execute(_UPDATE_LOGGED, params | entry_params(change, "log_"))
+
+    async def touch(self, task_id: int) -> None:
+        if is_int32(task_id):
+            await self._db.execute(_TOUCH, {"task_id": task_id})
 
     async def delete(self, task_id: int) -> None:
         # Comments, shares and file rows go through ON DELETE CASCADE.

@@ -32,6 +32,7 @@ class CommentService(TaskScopedService):
             # it and fail on the foreign key (a 500).
             task, _ = await load_task(uow, task_id, caller.id, AccessLevel.VIEW, for_update=True)
             comment = await uow.comments.add(NewComment(task_id, caller.id, content, now))
+            await uow.tasks.touch(task_id)  # the task's view shows its comments
             comment.username = caller.username
             await uow.activity.add(activity.comment_created(caller.id, task, comment, now))
             if caller.id != task.user_id:
@@ -85,6 +86,7 @@ class CommentService(TaskScopedService):
             comment.content = content
             comment.updated_at = now
             await uow.comments.update(comment)
+            await uow.tasks.touch(task.id)
             await uow.activity.add(
                 activity.comment_updated(caller.id, task, comment, old_content, now)
             )
@@ -99,5 +101,6 @@ class CommentService(TaskScopedService):
                 raise _not_authorized(caller, comment_id)
             await uow.activity.add(activity.comment_deleted(caller.id, task, comment, now))
             await uow.comments.delete(comment_id)
+            await uow.tasks.touch(task.id)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id, comment.user_id])

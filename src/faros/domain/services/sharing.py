@@ -38,6 +38,7 @@ class SharingService(TaskScopedService):
             if await uow.shares.get(task_id, target.id) is not None:
                 raise Conflict(ALREADY_SHARED)
             share = await uow.shares.add(NewShare(task_id, target.id, permission, now, caller.id))
+            await uow.tasks.touch(task_id)  # the task's view shows its share count
             await uow.activity.add(
                 activity.task_shared(caller.id, task, target.id, target.username, permission, now)
             )
@@ -80,5 +81,6 @@ class SharingService(TaskScopedService):
                 activity.task_unshared(caller.id, task, target.id, target.username, now)
             )
             await uow.shares.delete(share.id)
+            await uow.tasks.touch(task_id)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id])

@@ -21,16 +21,18 @@ from faros.domain.tasks import (
     TaskQuery,
     TaskStats,
     TaskView,
+    VersionPrecondition,
     apply_changes,
     check_tag_count,
     check_tag_texts,
     check_text_fields,
     merge_tags,
     paginate,
+    require_version,
     task_view,
 )
 from faros.domain.users import User
-from faros.ports.task_repository import SharedTaskView
+from faros.ports.task_repository import SharedTaskView, TaskWithView
 from faros.ports.unit_of_work import UnitOfWork
 
 NO_FIELDS = "No fields provided for update"
@@ -38,6 +40,12 @@ Loc = tuple[str | int, ...]
 # Where the wire carries what each use case receives (a 422 names the field there).
 BODY: Loc = ("body",)
 UPDATES: Loc = ("body", "updates")
+
+
+def _check_version(found: TaskWithView, expected: VersionPrecondition | None) -> None:
+    """The caller's If-Match, if any, against the task as locked (404 and 403 come first)."""
+    if expected is not None:
+        require_version(expected, found.view_of(found.task))
 
 
 class TaskService(TaskScopedService):
@@ -77,7 +85,13 @@ class TaskService(TaskScopedService):
         async with self._uow() as uow:
             return await uow.tasks.shared_with(caller.id)
 
-    async def update(self, caller: User, task_id: int, changes: TaskChanges) -> TaskView:
+    async def update(
+        self,
+        caller: User,
+        task_id: int,
+        changes: TaskChanges,
+        expected: VersionPrecondition | None = None,
+    ) -> TaskView:
         check_text_fields(changes.values, BODY)
         async with self._uow() as uow:
             found = await load_task_with_view(
@@ -85,7 +99,8 @@ class TaskService(TaskScopedService):
             )
             task = found.task
             if changes.is_empty():
-                raise Invalid(NO_FIELDS)
+                raise Invalid(NO_FIELDS)  # the document's rule on the body: before If-Match
+            _check_version(found, expected)
             updated = await self._apply(uow, caller, task, changes, (*BODY, "tags"))
             view = found.view_of(updated)
             await uow.commit()
@@ -143,12 +158,19 @@ class TaskService(TaskScopedService):
             await notify(uow, task.user_id, "task_completed", now, compose)
         return applied.task
 
-    async def add_tags(self, caller: User, task_id: int, tags: list[str]) -> TaskView:
+    async def add_tags(
+        self,
+        caller: User,
+        task_id: int,
+        tags: list[str],
+        expected: VersionPrecondition | None = None,
+    ) -> TaskView:
         check_tag_texts(tags, BODY)
         async with self._uow() as uow:
             found = await load_task_with_view(
                 uow, task_id, caller.id, AccessLevel.EDIT, for_update=True
             )
+            _check_version(found, expected)
             task = found.task
             merged = merge_tags(task.tags, tags)
             # The body is the bare list of tags, so the 422 names the body itself.
@@ -159,11 +181,18 @@ class TaskService(TaskScopedService):
         await invalidate_stats(self._cache, [caller.id, task.user_id])
         return view
 
-    async def remove_tag(self, caller: User, task_id: int, tag: str) -> TaskView:
+    async def remove_tag(
+        self,
+        caller: User,
+        task_id: int,
+        tag: str,
+        expected: VersionPrecondition | None = None,
+    ) -> TaskView:
         async with self._uow() as uow:
             found = await load_task_with_view(
                 uow, task_id, caller.id, AccessLevel.EDIT, for_update=True
             )
+            _check_version(found, expected)
             task = found.task
             if tag not in task.tags:
                 raise TagNotFound(task_id, tag)
@@ -176,12 +205,15 @@ class TaskService(TaskScopedService):
         await invalidate_stats(self._cache, [caller.id, task.user_id])
         return view
 
-    async def delete(self, caller: User, task_id: int) -> None:
+    async def delete(
+        self, caller: User, task_id: int, expected: VersionPrecondition | None = None
+    ) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
             found = await load_task_with_view(
                 uow, task_id, caller.id, AccessLevel.OWNER, for_update=True
             )
+            _check_version(found, expected)
             task = found.task
             files = await uow.files.for_task(task_id)
             comment_authors = {c.user_id for c in found.comments}

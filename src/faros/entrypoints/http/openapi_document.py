@@ -15,6 +15,7 @@ from typing import Any, Final
 from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
+from faros.entrypoints.http.openapi_etags import etag_on_conditional_answers
 from faros.entrypoints.http.openapi_examples import attach_examples
 from faros.entrypoints.http.openapi_scopes import document_scopes
 from faros.entrypoints.http.openapi_uploads import add_upload_schemas
@@ -28,6 +29,7 @@ STEPS: Final[tuple[Step, ...]] = (
     add_upload_schemas,
     attach_examples,
     document_scopes,
+    etag_on_conditional_answers,
 )
 """Each step changes the document in place, in this order."""
 

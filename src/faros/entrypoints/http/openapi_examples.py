@@ -93,8 +93,10 @@ NEW_TASK: Final = {
     "user_id": 1,
     "comments": [],
     "share_count": 0,
+    "version": 1,
 }
-TASK: Final = {**NEW_TASK, "comments": [EDITED_COMMENT], "share_count": 1}
+# Shared (version 2), commented (3), the comment edited (4).
+TASK: Final = {**NEW_TASK, "comments": [EDITED_COMMENT], "share_count": 1, "version": 4}
 OTHER_TASK: Final = {
     "id": 43,
     "title": "Book the team offsite venue",
@@ -107,6 +109,7 @@ OTHER_TASK: Final = {
     "user_id": 1,
     "comments": [],
     "share_count": 0,
+    "version": 1,
 }
 
 SHARE: Final = {
@@ -227,6 +230,16 @@ USED_ACCESS_TOKEN: Final = {**ACCESS_TOKEN, "last_used_at": "2026-12-05T02:00:12
 ACCESS_TOKEN_SECRET = "faros_pat_" + "Zm9yLWRvY3Mtb25seS1ub3QtYS1yZWFsLXRva2VuLTQy"[:43]
 
 # --- error answers ----------------------------------------------------------------------------
+
+# bob changed the priority (version 5) after alice read version 4.
+CHANGED_TASK: Final = {**TASK, "priority": "medium", "version": 5}
+STALE_TASK: Final = one(
+    {
+        "detail": "Task 42 has changed since you read it: its current version is 5",
+        "task": CHANGED_TASK,
+    },
+    'Sent `If-Match: "42-4"`; the task is at version 5 now',
+)
 
 NOT_AUTHENTICATED: Final = one({"detail": "Not authenticated"}, "No token, or an invalid one")
 TASK_NOT_FOUND: Final = one(
@@ -468,7 +481,10 @@ EXAMPLES: Final[Mapping[str, OperationExamples]] = {
         request=one({"task_ids": [42, 43], "updates": {"completed": True}}),
         responses={
             "200": one(
-                [{**TASK, "completed": True}, {**OTHER_TASK, "completed": True}],
+                [
+                    {**TASK, "completed": True, "version": 5},
+                    {**OTHER_TASK, "completed": True, "version": 2},
+                ],
             ),
             "400": one({"detail": "No fields provided for update"}, "`updates` is empty"),
             "404": one({"detail": "Tasks not found: [44, 45]"}, "Some ids name no task"),
@@ -508,7 +524,9 @@ EXAMPLES: Final[Mapping[str, OperationExamples]] = {
             "422": BAD_TASK_ID,
         }
     ),
-    "delete_task": OperationExamples(responses={"403": TASK_FORBIDDEN, "404": TASK_NOT_FOUND}),
+    "delete_task": OperationExamples(
+        responses={"403": TASK_FORBIDDEN, "404": TASK_NOT_FOUND, "412": STALE_TASK}
+    ),
     "update_task": OperationExamples(
         request={
             "complete": Example({"completed": True}, "Tick the task off"),
@@ -525,19 +543,21 @@ EXAMPLES: Final[Mapping[str, OperationExamples]] = {
             "clear_due_date": Example({"due_date": None}, "`null` clears a nullable field"),
         },
         responses={
-            "200": one({**TASK, "completed": True}),
+            "200": one({**TASK, "completed": True, "version": 5}),
             "400": one({"detail": "No fields provided for update"}, "The body is `{}`"),
             "403": TASK_FORBIDDEN,
             "404": TASK_NOT_FOUND,
+            "412": STALE_TASK,
             "422": invalid(BAD_PRIORITY),
         },
     ),
     "add_tags": OperationExamples(
         request=one(["q4", "urgent"]),
         responses={
-            "200": one({**TASK, "tags": ["work", "finance", "q4", "urgent"]}),
+            "200": one({**TASK, "tags": ["work", "finance", "q4", "urgent"], "version": 5}),
             "403": TASK_FORBIDDEN,
             "404": TASK_NOT_FOUND,
+            "412": STALE_TASK,
             "422": invalid(
                 error("list_type", ("body",), "Input should be a valid list", {"tags": ["q4"]})
             ),
@@ -545,7 +565,7 @@ EXAMPLES: Final[Mapping[str, OperationExamples]] = {
     ),
     "remove_tag": OperationExamples(
         responses={
-            "200": one({**TASK, "tags": ["work"]}, "After removing `finance`"),
+            "200": one({**TASK, "tags": ["work"], "version": 5}, "After removing `finance`"),
             "403": TASK_FORBIDDEN,
             "404": one(
                 {
@@ -556,6 +576,7 @@ EXAMPLES: Final[Mapping[str, OperationExamples]] = {
                 },
                 "The task has no such tag",
             ),
+            "412": STALE_TASK,
         }
     ),
     "list_shares": OperationExamples(

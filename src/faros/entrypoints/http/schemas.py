@@ -293,6 +293,25 @@ class TaskOut(Struct):
     user_id: int
     comments: list[CommentOut]
     share_count: int
+    # Not in the original contract (issue 17): both clients ignore fields they do not read.
+    version: Annotated[
+        int,
+        Meta(
+            ge=1,
+            description=(
+                "1 when created, +1 for every change to what this object shows (its fields, "
+                'tags, comments, share count); the task\'s `ETag` is `"<id>-<version>"`'
+            ),
+        ),
+    ]
+
+
+class TaskPreconditionFailed(Struct):
+    """412: the task changed since the caller read it; `task` is how it is now (its `ETag`
+    comes with the answer), so the caller can merge and retry without reading it again."""
+
+    detail: str
+    task: TaskOut
 
 
 class TaskPageOut(Struct):

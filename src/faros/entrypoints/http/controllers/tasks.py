@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Response, Router, delete, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_204_NO_CONTENT,
+    HTTP_304_NOT_MODIFIED,
+    HTTP_412_PRECONDITION_FAILED,
+)
 
 from faros.domain.services.tasks import TaskService
-from faros.domain.tasks import TaskChanges, TaskQuery, parse_tag_filter
+from faros.domain.tasks import StaleTask, TaskChanges, TaskQuery, TaskView, parse_tag_filter
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused, TaskOrTagNotFoundBody
+from faros.entrypoints.http.etags import (
+    ETAG_HEADER,
+    IfMatch,
+    IfNoneMatch,
+    etag_of,
+    if_match,
+    none_match,
+)
 from faros.entrypoints.http.io import body_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -32,6 +46,7 @@ from faros.entrypoints.http.schemas import (
     TaskListQuery,
     TaskOut,
     TaskPageOut,
+    TaskPreconditionFailed,
     TaskStatsOut,
     TaskUpdateIn,
     out,
@@ -42,6 +57,30 @@ from faros.ports.rate_limiter import RateLimit
 
 CREATE_LIMIT = RateLimit(100, 3600)
 NO_FIELDS = reply(Detail, "No fields provided for update")
+STALE = reply(
+    TaskPreconditionFailed,
+    "`If-Match` names no version the task is at: it changed since it was read. The body has "
+    "the task as it is now, the `ETag` header its tag",
+)
+NOT_MODIFIED = reply(None, "`If-None-Match` names the task as it is: no body, its `ETag` only")
+
+
+def with_etag(task: TaskView, status_code: int = HTTP_200_OK) -> Response[TaskOut]:
+    """A single task's answer: the task, and its strong `ETag`."""
+    return Response(
+        out(task, TaskOut),
+        status_code=status_code,
+        headers={"ETag": etag_of(task.id, task.version)},
+    )
+
+
+def stale_task(_: Request[Any, Any, Any], error: StaleTask) -> Response[TaskPreconditionFailed]:
+    current = error.current
+    return Response(
+        TaskPreconditionFailed(detail=error.message, task=out(current, TaskOut)),
+        status_code=HTTP_412_PRECONDITION_FAILED,
+        headers={"ETag": etag_of(current.id, current.version)},
+    )
 
 
 @get(
@@ -88,7 +127,7 @@ async def list_tasks(
         "task activity entry and answers the task with `Location: /tasks/{id}`."
     ),
     status_code=HTTP_201_CREATED,
-    response_headers=location("the new task", "/tasks/42"),
+    response_headers=[*location("the new task", "/tasks/42"), ETAG_HEADER],
     responses=protected_errors(writes=True, body=True, limited=True),
 )
 async def create_task(
@@ -107,7 +146,9 @@ async def create_task(
         tags=data.tags,
         completed=data.completed,
     )
-    return created(out(task, TaskOut), f"/tasks/{task.id}")
+    answer = created(out(task, TaskOut), f"/tasks/{task.id}")
+    answer.headers["ETag"] = etag_of(task.id, task.version)
+    return answer
 
 
 @get(
@@ -182,14 +223,27 @@ async def shared_with_me(
     summary="Get a task",
     description=(
         "Anyone with view permission on the task (its owner or anyone it is shared with). The "
-        "task with its comments and share count."
+        "task with its comments and share count, and its `ETag`; with `If-None-Match` "
+        "naming that tag, 304 and no body."
     ),
-    responses=task_errors(writes=False),
+    response_headers=[ETAG_HEADER],
+    responses={**task_errors(writes=False), 304: NOT_MODIFIED},
 )
 async def get_task(
-    task_id: IntPath, tasks: NamedDependency[TaskService], user: NamedDependency[User]
-) -> TaskOut:
-    return out(await tasks.get(user, task_id_of(task_id)), TaskOut)
+    task_id: IntPath,
+    tasks: NamedDependency[TaskService],
+    user: NamedDependency[User],
+    if_none_match: IfNoneMatch = None,
+) -> Response[TaskOut]:
+    task = await tasks.get(user, task_id_of(task_id))
+    if none_match(if_none_match, task.id, task.version):
+        not_modified: Response[Any] = Response(
+            None,
+            status_code=HTTP_304_NOT_MODIFIED,
+            headers={"ETag": etag_of(task.id, task.version)},
+        )
+        return not_modified
+    return with_etag(task)
 
 
 @patch(
@@ -198,18 +252,27 @@ async def get_task(
     description=(
         "Its owner, or a user it is shared with for edit. Changes only the fields sent and "
         "writes an `updated` activity entry when something changes; completing a task someone "
-        "else owns e-mails its owner if their preferences allow."
+        "else owns e-mails its owner if their preferences allow. With `If-Match`, only if "
+        "the task is still at a version it names (412 otherwise)."
     ),
-    responses={**task_errors(writes=True, body=True, needs="edit"), 400: NO_FIELDS},
+    response_headers=[ETAG_HEADER],
+    responses={
+        **task_errors(writes=True, body=True, needs="edit"),
+        400: NO_FIELDS,
+        412: STALE,
+    },
 )
 async def update_task(
     task_id: IntPath,
     data: Annotated[TaskUpdateIn, contract_body(TaskUpdateIn)],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
-) -> TaskOut:
-    task = await tasks.update(user, task_id_of(task_id), TaskChanges(data.changes()))
-    return out(task, TaskOut)
+    if_match_header: IfMatch = None,
+) -> Response[TaskOut]:
+    wanted = task_id_of(task_id)
+    changes = TaskChanges(data.changes())
+    task = await tasks.update(user, wanted, changes, if_match(if_match_header, wanted))
+    return with_etag(task)
 
 
 @delete(
@@ -218,15 +281,20 @@ async def update_task(
     description=(
         "Its owner only. Deletes the task with its comments, files and shares and writes a "
         "`deleted` task activity entry (which stays); the stored files are removed in the "
-        "background."
+        "background. With `If-Match`, only if the task is still at a version it names (412 "
+        "otherwise)."
     ),
     status_code=HTTP_204_NO_CONTENT,
-    responses=task_errors(writes=True, needs="owner"),
+    responses={**task_errors(writes=True, needs="owner"), 412: STALE},
 )
 async def delete_task(
-    task_id: IntPath, tasks: NamedDependency[TaskService], user: NamedDependency[User]
+    task_id: IntPath,
+    tasks: NamedDependency[TaskService],
+    user: NamedDependency[User],
+    if_match_header: IfMatch = None,
 ) -> None:
-    await tasks.delete(user, task_id_of(task_id))
+    wanted = task_id_of(task_id)
+    await tasks.delete(user, wanted, if_match(if_match_header, wanted))
 
 
 @post(
@@ -235,20 +303,24 @@ async def delete_task(
     description=(
         "Its owner, or a user it is shared with for edit. The body is a JSON array of tags; "
         "those the task lacks are appended, and an `updated` activity entry is written when "
-        "the tags change."
+        "the tags change. With `If-Match`, only if the task is still at a version it names "
+        "(412 otherwise)."
     ),
     status_code=HTTP_200_OK,
     body=body_schema(Tags),
     dependencies={"tags": body_of(Tags)},
-    responses=task_errors(writes=True, body=True, needs="edit"),
+    response_headers=[ETAG_HEADER],
+    responses={**task_errors(writes=True, body=True, needs="edit"), 412: STALE},
 )
 async def add_tags(
     task_id: IntPath,
     tags: NamedDependency[list[str]],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
-) -> TaskOut:
-    return out(await tasks.add_tags(user, task_id_of(task_id), tags), TaskOut)
+    if_match_header: IfMatch = None,
+) -> Response[TaskOut]:
+    wanted = task_id_of(task_id)
+    return with_etag(await tasks.add_tags(user, wanted, tags, if_match(if_match_header, wanted)))
 
 
 @delete(
@@ -256,12 +328,15 @@ async def add_tags(
     summary="Remove a tag from a task",
     description=(
         "Its owner, or a user it is shared with for edit. Removes the tag named in the path "
-        "(404 when the task has none such) and writes an `updated` activity entry."
+        "(404 when the task has none such) and writes an `updated` activity entry. With "
+        "`If-Match`, only if the task is still at a version it names (412 otherwise)."
     ),
     status_code=HTTP_200_OK,
+    response_headers=[ETAG_HEADER],
     responses={
         **task_errors(writes=True, needs="edit"),
         404: reply(TaskOrTagNotFoundBody, "Task not found, or the task has no such tag (Family A)"),
+        412: STALE,
     },
 )
 async def remove_tag(
@@ -269,8 +344,10 @@ async def remove_tag(
     tag: FromPath[str],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
-) -> TaskOut:
-    return out(await tasks.remove_tag(user, task_id_of(task_id), tag), TaskOut)
+    if_match_header: IfMatch = None,
+) -> Response[TaskOut]:
+    wanted = task_id_of(task_id)
+    return with_etag(await tasks.remove_tag(user, wanted, tag, if_match(if_match_header, wanted)))
 
 
 router = Router(
@@ -288,6 +365,7 @@ router = Router(
         remove_tag,
     ],
     guards=[authenticated],
+    exception_handlers={StaleTask: stale_task},
     security=PROTECTED,
     tags=["tasks"],
 )
