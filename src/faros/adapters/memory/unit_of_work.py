@@ -19,6 +19,7 @@ from faros.adapters.memory.preferences import MemoryPreferencesRepository
 from faros.adapters.memory.store import MemoryStore, Transaction
 from faros.adapters.memory.tasks import MemoryTaskRepository
 from faros.adapters.memory.users import MemoryRevokedTokenRepository, MemoryUserRepository
+from faros.adapters.memory.webhooks import MemoryWebhookRepository
 from faros.ports.activity_repository import ActivityRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
@@ -27,6 +28,7 @@ from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
 from faros.ports.unit_of_work import UnitOfWorkFactory
 from faros.ports.user_repository import RevokedTokenRepository, UserRepository
+from faros.ports.webhook_repository import WebhookRepository
 
 
 class MemoryUnitOfWork:
@@ -43,6 +45,7 @@ class MemoryUnitOfWork:
         self.activity: ActivityRepository = MemoryActivityRepository(self._tx)
         self.preferences: PreferencesRepository = MemoryPreferencesRepository(self._tx)
         self.outbox: OutboxRepository = MemoryOutboxRepository(self._tx)
+        self.webhooks: WebhookRepository = MemoryWebhookRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         current = asyncio.current_task()

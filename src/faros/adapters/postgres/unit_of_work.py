@@ -26,6 +26,7 @@ from faros.adapters.postgres.users import (
     PostgresRevokedTokenRepository,
     PostgresUserRepository,
 )
+from faros.adapters.postgres.webhooks import PostgresWebhookRepository
 from faros.ports.activity_repository import ActivityRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
@@ -33,6 +34,7 @@ from faros.ports.outbox_repository import OutboxRepository
 from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
 from faros.ports.user_repository import RevokedTokenRepository, UserRepository
+from faros.ports.webhook_repository import WebhookRepository
 
 
 class PostgresUnitOfWork:
@@ -55,6 +57,7 @@ class PostgresUnitOfWork:
     activity: ActivityRepository
     preferences: PreferencesRepository
     outbox: OutboxRepository
+    webhooks: WebhookRepository
 
     def __init__(self, pool: DriverPool, auth_cache: AuthCache | None) -> None:
         self._pool = pool
@@ -84,6 +87,7 @@ class PostgresUnitOfWork:
         self.activity = PostgresActivityRepository(db)
         self.preferences = PostgresPreferencesRepository(db)
         self.outbox = PostgresOutboxRepository(db)
+        self.webhooks = PostgresWebhookRepository(db)
         return self
 
     async def __aexit__(

@@ -34,6 +34,8 @@ class CommentService(TaskScopedService):
             comment = await uow.comments.add(NewComment(task_id, caller.id, content, now))
             comment.username = caller.username
             await uow.activity.add(activity.comment_created(caller.id, task, comment, now))
+            if self._webhooks is not None:
+                await self._webhooks.comment_created(uow, task, comment, now)
             if caller.id != task.user_id:
 
                 def compose(to: str) -> emails.EmailMessage:

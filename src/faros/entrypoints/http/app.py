@@ -27,6 +27,7 @@ from faros.entrypoints.http.controllers import (
     sharing,
     tasks,
     users,
+    webhooks,
 )
 from faros.entrypoints.http.deps import Running, dependencies
 from faros.entrypoints.http.docs_ui import swagger_assets, swagger_ui
@@ -59,6 +60,7 @@ ROUTERS = [
     activity.router,
     users.protected,
     users.public,
+    webhooks.router,
     swagger_assets(),
 ]
 

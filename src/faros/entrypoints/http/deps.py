@@ -27,6 +27,7 @@ from faros.domain.services.files import FileService
 from faros.domain.services.notifications import NotificationService
 from faros.domain.services.sharing import SharingService
 from faros.domain.services.tasks import TaskService
+from faros.domain.services.webhooks import WebhookService
 from faros.domain.users import User
 from faros.entrypoints.bootstrap import Container
 from faros.entrypoints.http.errors import RateLimitExceeded, ratelimit_policy
@@ -252,6 +253,9 @@ def dependencies(running: Running) -> dict[str, Provide]:
     def activity(user: NamedDependency[User | None]) -> ActivityService:
         return running.container.activity
 
+    def webhooks(user: NamedDependency[User | None]) -> WebhookService:
+        return running.container.webhooks
+
     providers: dict[str, Any] = {
         "limits": limits,
         "user": caller,
@@ -264,6 +268,7 @@ def dependencies(running: Running) -> dict[str, Provide]:
         "files": files,
         "notifications": notifications,
         "activity": activity,
+        "webhooks": webhooks,
         "client": client_address,
         "token": presented_token,
     }

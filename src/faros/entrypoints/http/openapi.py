@@ -109,6 +109,11 @@ TAGS: Final = [
         description="The activity log: your feed, its counts, and one task's history.",
     ),
     Tag(name="users", description="Your profile, password and avatar; finding other users."),
+    Tag(
+        name="webhooks",
+        description="Signed HTTP callbacks (Standard Webhooks) for events about your tasks and "
+        "the tasks shared with you; a login only, not an API token.",
+    ),
 ]
 """`OpenAPIConfig(tags=...)`: what each router's tag groups, in the order the document shows."""
 
