@@ -85,7 +85,7 @@ _FOR_EVENT = Query(
     select(*_HOOK)
     .where(
         _w.enabled,
-        _w.events.any_() == bindparam("event_type"),
+        bindparam("event_type", type_=String(50)) == _w.events.any_(),
         or_(
             _w.user_id == bindparam("owner_id"),
             _w.user_id.in_(
