@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -37,7 +38,7 @@ REFUSED = [
     "169.254.1.1",
     "100.64.0.1",
     "100.127.255.254",
-    "0.0.0.0",
+    "0.0.0.0",  # noqa: S104 - an address refused, not bound
     "224.0.0.1",
     "240.0.0.1",
     "255.255.255.255",
@@ -127,7 +128,7 @@ def test_webhook_retries_grow_and_stop_within_a_day() -> None:
     message = OutboxMessage(1, "webhook", {}, 0, created)
     delays = [retry_delay_seconds(n, "webhook") for n in range(1, WEBHOOK_MAX_ATTEMPTS + 1)]
     assert delays[:4] == [5, 20, 80, 320]
-    assert all(later >= earlier for earlier, later in zip(delays, delays[1:], strict=False))
+    assert all(later >= earlier for earlier, later in itertools.pairwise(delays))
     elapsed = timedelta()
     attempts = 1
     for delay in delays:

@@ -42,12 +42,14 @@ class HttpWebhookSender:
         allow_private: bool,
         timeout_seconds: float = TIMEOUT_SECONDS,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """`tls`: the context certificates are verified with (default: the system's CAs)."""
         self._allow_private = allow_private
         self._timeout = timeout_seconds
         self._max_bytes = max_response_bytes
         # One verifying context for every attempt: hostname checked against the SNI name.
-        self._tls = ssl.create_default_context()
+        self._tls = tls if tls is not None else ssl.create_default_context()
 
     async def _resolve(self, host: str, port: int) -> list[Address]:
         try:
