@@ -27,6 +27,8 @@ from faros.domain.webhooks import AttemptResult, refused_address
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 TIMEOUT_SECONDS = 10.0
+# A request creating a webhook waits at most this long for its host to resolve.
+CHECK_SECONDS = 3.0
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "FAROS-Webhooks/1"
 
@@ -80,7 +82,7 @@ class HttpWebhookSender:
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            addresses = await asyncio.wait_for(self._resolve(host, port), self._timeout)
+            addresses = await asyncio.wait_for(self._resolve(host, port), CHECK_SECONDS)
         except (OSError, TimeoutError, UnicodeError):
             return None  # not resolvable now; checked again at every delivery
         try:
@@ -102,7 +104,7 @@ class HttpWebhookSender:
             return AttemptResult(None, took(), f"no answer within {self._timeout:g} seconds")
         except Refused as refused:
             return AttemptResult(None, took(), f"refused: {refused}")
-        except (OSError, UnicodeError) as error:
+        except (OSError, UnicodeError, ValueError) as error:
             return AttemptResult(None, took(), f"could not connect: {error}")
         except httpx.HTTPError as error:
             return AttemptResult(None, took(), f"{type(error).__name__}: {error}")

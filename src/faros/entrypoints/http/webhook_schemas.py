@@ -24,7 +24,11 @@ Url = Annotated[
     Meta(
         min_length=1,
         max_length=webhooks.MAX_URL_LENGTH,
-        description="Where events are POSTed: `https` (`http` only in development)",
+        pattern="^https?://",
+        description=(
+            "Where events are POSTed: `https` (`http` only in development), to a host that "
+            "does not resolve to a private, loopback, link-local or metadata address"
+        ),
     ),
 ]
 Events = Annotated[
