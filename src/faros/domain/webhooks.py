@@ -50,6 +50,8 @@ SECRET_BYTES: Final = 32
 MAX_URL_LENGTH: Final = 2000
 MAX_WEBHOOKS_PER_USER: Final = 20
 DELIVERIES_LISTED: Final = 100
+# Older attempts are forgotten: only the listed ones can be read or redelivered.
+DELIVERIES_KEPT: Final = DELIVERIES_LISTED
 # A webhook failing this long, or this many attempts in a row, is switched off.
 DISABLE_AFTER_FAILURES: Final = 50
 DISABLE_AFTER_FAILING_FOR: Final = timedelta(days=3)

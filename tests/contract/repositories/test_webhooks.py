@@ -132,3 +132,23 @@ async def test_rollback_forgets_webhooks(uow_factory: UnitOfWorkFactory) -> None
         hook = await uow.webhooks.add(_new(alice.id))
     async with uow_factory() as uow:
         assert await uow.webhooks.get(hook.id) is None
+
+
+async def test_prune_keeps_the_latest_deliveries_of_that_webhook(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        alice = await add_user(uow)
+        hook, other = await uow.webhooks.add(_new(alice.id)), await uow.webhooks.add(_new(alice.id))
+        made = [await uow.webhooks.add_delivery(_attempt(hook.id, n)) for n in range(1, 6)]
+        theirs = await uow.webhooks.add_delivery(_attempt(other.id))
+        await uow.webhooks.prune_deliveries(hook.id, 2)
+        assert [d.id for d in await uow.webhooks.deliveries(hook.id, 100)] == [
+            made[4].id,
+            made[3].id,
+        ]
+        assert await uow.webhooks.deliveries(other.id, 100) == [theirs]
+        await uow.webhooks.prune_deliveries(hook.id, 5)
+        assert len(await uow.webhooks.deliveries(hook.id, 100)) == 2
+        await uow.webhooks.prune_deliveries(hook.id, 0)
+        assert await uow.webhooks.deliveries(hook.id, 100) == []

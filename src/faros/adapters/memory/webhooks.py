@@ -97,6 +97,14 @@ class MemoryWebhookRepository:
         mine.sort(key=lambda delivery: delivery.id, reverse=True)
         return [replace(delivery) for delivery in mine[: max(limit, 0)]]
 
+    async def prune_deliveries(self, webhook_id: int, keep: int) -> None:
+        mine = sorted(
+            (d.id for d in self._db.webhook_deliveries.values() if d.webhook_id == webhook_id),
+            reverse=True,
+        )
+        for delivery_id in mine[max(keep, 0) :]:
+            self._tx.remove(self._db.webhook_deliveries, delivery_id)
+
     async def get_delivery(self, webhook_id: int, delivery_id: int) -> Delivery | None:
         found = self._db.webhook_deliveries.get(delivery_id) if valid_id(delivery_id) else None
         if found is None or found.webhook_id != webhook_id:

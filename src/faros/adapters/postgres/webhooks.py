@@ -118,6 +118,19 @@ _DELIVERIES = Query(
     .order_by(_d.id.desc())
     .limit(bindparam("limit"))
 )
+# The oldest of the ones kept; everything older goes (the index serves both statements).
+_KEPT = (
+    select(_d.id)
+    .where(_d.webhook_id == bindparam("webhook_id"))
+    .order_by(_d.id.desc())
+    .offset(bindparam("keep"))
+    .limit(1)
+    .scalar_subquery()
+)
+_PRUNE = Query(
+    delete(webhook_deliveries).where(_d.webhook_id == bindparam("webhook_id"), _d.id <= _KEPT),
+    transactional=True,
+)
 _GET_DELIVERY = Query(
     select(*_DELIVERY).where(
         _d.webhook_id == bindparam("webhook_id"), _d.id == bindparam("delivery_id")
@@ -235,6 +248,11 @@ class PostgresWebhookRepository:
             return []
         params = {"webhook_id": webhook_id, "limit": min(limit, BIGINT_SAFE)}
         return [_delivery(row) for row in await self._db.execute(_DELIVERIES, params)]
+
+    async def prune_deliveries(self, webhook_id: int, keep: int) -> None:
+        if is_int32(webhook_id):
+            params = {"webhook_id": webhook_id, "keep": min(max(keep, 0), BIGINT_SAFE)}
+            await self._db.execute(_PRUNE, params)
 
     async def get_delivery(self, webhook_id: int, delivery_id: int) -> Delivery | None:
         if not is_int32(webhook_id) or not 0 < delivery_id < BIGINT_SAFE:

@@ -25,6 +25,7 @@ from faros.domain.tasks import Task, TaskView
 from faros.domain.text import require_clean_text
 from faros.domain.users import User
 from faros.domain.webhooks import (
+    DELIVERIES_KEPT,
     DELIVERIES_LISTED,
     EVENT_TYPES,
     MAX_WEBHOOKS_PER_USER,
@@ -309,6 +310,7 @@ class WebhookDeliverer:
                     created_at=now,
                 )
             )
+            await uow.webhooks.prune_deliveries(webhook_id, DELIVERIES_KEPT)
             await self._count(uow, current, result.succeeded, now)
             await uow.commit()
         if not result.succeeded:
