@@ -67,6 +67,10 @@ async def test_create_list_read_change_delete(api: Any) -> None:
     assert changed.json()["events"] == ["task.deleted"]
     assert changed.json()["enabled"] is False
 
+    empty = await api.client.patch(f"/webhooks/{created['id']}", json={}, headers=alice.auth)
+    assert empty.status_code == 400
+    assert empty.json() == {"detail": "No fields provided for update"}
+
     deleted = await api.client.delete(f"/webhooks/{created['id']}", headers=alice.auth)
     assert deleted.status_code == 204
     assert (await api.get(alice, f"/webhooks/{created['id']}")).status_code == 404

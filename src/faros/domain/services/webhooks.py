@@ -17,7 +17,7 @@ from typing import Any
 
 from faros.domain import outbox
 from faros.domain.comments import Comment
-from faros.domain.errors import Conflict, FieldInvalid, NotFound
+from faros.domain.errors import Conflict, FieldInvalid, Invalid, NotFound
 from faros.domain.files import StoredFile
 from faros.domain.outbox import OutboxMessage
 from faros.domain.sharing import Share
@@ -51,6 +51,7 @@ logger = logging.getLogger("faros.webhooks")
 
 WEBHOOK_NOT_FOUND = "Webhook not found"
 DELIVERY_NOT_FOUND = "Delivery not found"
+NO_FIELDS = "No fields provided for update"
 URL_AT = ("body", "url")
 EVENTS_AT = ("body", "events")
 DESCRIPTION_AT = ("body", "description")
@@ -130,6 +131,8 @@ class WebhookService:
 
     async def update(self, caller: User, webhook_id: int, changes: dict[str, Any]) -> Webhook:
         """`changes`: any of url, events, description, enabled. Enabling clears the failures."""
+        if not changes:
+            raise Invalid(NO_FIELDS)
         if "events" in changes:
             changes["events"] = _check_events(changes["events"])
         if changes.get("description") is not None:

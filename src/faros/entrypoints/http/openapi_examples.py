@@ -811,7 +811,11 @@ EXAMPLES: Final[Mapping[str, OperationExamples]] = {
     ),
     "update_webhook": OperationExamples(
         request=one({"enabled": True}, "Re-enable a webhook disabled after failing"),
-        responses={"200": one(WEBHOOK), "404": one({"detail": "Webhook not found"})},
+        responses={
+            "200": one(WEBHOOK),
+            "400": one({"detail": "No fields provided for update"}, "An empty body"),
+            "404": one({"detail": "Webhook not found"}),
+        },
     ),
     "list_deliveries": OperationExamples(
         responses={

@@ -130,7 +130,12 @@ async def get_webhook(
         "Changes any of `url`, `events`, `description`, `enabled`. Setting `enabled: true` "
         "re-enables a webhook disabled after failing, and clears its failure count."
     ),
-    responses={**protected_errors(writes=True, body=True), 422: INVALID, 404: NOT_FOUND},
+    responses={
+        **protected_errors(writes=True, body=True),
+        400: reply(Detail, "No fields provided for update"),
+        422: INVALID,
+        404: NOT_FOUND,
+    },
 )
 async def update_webhook(
     webhook_id: IntPath,
