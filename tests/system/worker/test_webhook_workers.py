@@ -1,5 +1,5 @@
-"""`faros worker` SIGKILLed while a webhook receiver holds its answer: the event is delivered
-again after the restart (at least once), with the same `webhook-id`, signed both times."""
+"""Webhook deliveries by real `faros worker` processes: killed mid-delivery, the event goes out
+again after the restart (at least once, same `webhook-id`, signed); two workers send each once."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from faros.domain.users import NewUser
 from faros.domain.webhooks import NewWebhook, event_body, new_event_id, new_secret
 
 pytestmark = [pytest.mark.postgres, pytest.mark.system, pytest.mark.slow]
+
+COUNT = 30
 
 
 @dataclass
@@ -96,3 +98,39 @@ async def test_a_worker_killed_mid_delivery_delivers_after_restart(
 async def _is(value: bool) -> bool:
     await asyncio.sleep(0.01)
     return value
+
+
+async def test_two_workers_send_each_event_once(
+    own_url: str, own_uow: PostgresUnitOfWorkFactory, own_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    receiver = HoldingReceiver()
+    receiver.release.set()
+    server = await asyncio.start_server(receiver.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    now = datetime.now(UTC)
+    secret = new_secret()
+    ids = [new_event_id() for _ in range(COUNT)]
+    env = faros_env(own_url, tmp_path / "data", webhook_allow_private="on")
+    try:
+        with running("worker", env, tmp_path, "a"), running("worker", env, tmp_path, "b"):
+            async with own_uow() as uow:
+                user = await uow.users.add(NewUser("twice", "twice@example.com", "x", now))
+                url = f"http://127.0.0.1:{port}/in"
+                hook = await uow.webhooks.add(
+                    NewWebhook(user.id, url, ["task.created"], None, secret, now)
+                )
+                for event_id in ids:
+                    body = event_body(event_id, "task.created", now, {"id": 1})
+                    message = outbox.webhook_delivery(hook.id, event_id, "task.created", body)
+                    await uow.outbox.add(message, now)
+                await uow.commit()
+
+            async def done() -> bool:
+                found = await rows(own_engine)
+                return len(found) == COUNT and all(r.status == "done" for r in found)
+
+            await eventually(done, what="every event delivered")
+    finally:
+        server.close()
+    sent = [headers["webhook-id"] for headers, _ in receiver.requests]
+    assert sorted(sent) == sorted(ids)  # each once, none twice
