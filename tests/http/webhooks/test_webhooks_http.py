@@ -288,3 +288,18 @@ async def test_a_webhook_failing_for_three_days_is_disabled_and_its_owner_told(
     assert enabled.json()["enabled"] is True
     assert enabled.json()["consecutive_failures"] == 0
     assert json.loads(json.dumps(enabled.json()))["disabled_reason"] is None
+
+
+def test_every_webhook_route_is_marked_login_only(app: Any) -> None:
+    # The personal-access-token guard reads this flag: tokens may not manage webhooks.
+    routes = [route for route in app.routes if route.path.startswith("/webhooks")]
+    handlers = [
+        handler
+        for route in routes
+        for handler in route.route_handlers
+        if "OPTIONS" not in handler.http_methods  # Litestar's own CORS answers
+    ]
+    assert len(handlers) == 8
+    assert all(handler.opt.get("login_only") is True for handler in handlers)
+    others = [r for r in app.routes if r.path.startswith("/tasks")]
+    assert not any(h.opt.get("login_only") for r in others for h in r.route_handlers)
