@@ -35,7 +35,9 @@ from faros.domain.services.notifications import NotificationService
 from faros.domain.services.outbox_processor import OutboxHandler, OutboxJob, OutboxProcessor
 from faros.domain.services.sharing import SharingService
 from faros.domain.services.tasks import TaskService
-from faros.domain.services.webhooks import WebhookDeliverer, WebhookEvents, WebhookService
+from faros.domain.services.webhook_delivery import WebhookDeliverer
+from faros.domain.services.webhook_events import WebhookEvents
+from faros.domain.services.webhooks import WebhookService
 from faros.entrypoints.http.webhook_data import WireEventData
 from faros.entrypoints.settings import Settings
 from faros.ports.blob_storage import BlobStorage

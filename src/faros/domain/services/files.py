@@ -37,7 +37,7 @@ from faros.domain.files import (
 from faros.domain.permissions import AccessLevel
 from faros.domain.services.task_access import load_task
 from faros.domain.services.uploads import CONTENT_MISMATCH, checked_stream, peek
-from faros.domain.services.webhooks import WebhookEvents
+from faros.domain.services.webhook_events import WebhookEvents
 from faros.domain.users import User
 from faros.ports.blob_storage import BlobNotFound, BlobStorage, BlobStorageError
 from faros.ports.clock import Clock

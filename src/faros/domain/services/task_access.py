@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faros.domain.errors import TaskNotFound
 from faros.domain.permissions import AccessLevel, access_level, require
-from faros.domain.services.webhooks import WebhookEvents
+from faros.domain.services.webhook_events import WebhookEvents
 from faros.domain.tasks import Task
 from faros.ports.cache import Cache
 from faros.ports.clock import Clock
