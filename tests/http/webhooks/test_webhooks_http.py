@@ -303,3 +303,30 @@ def test_every_webhook_route_is_marked_login_only(app: Any) -> None:
     assert all(handler.opt.get("login_only") is True for handler in handlers)
     others = [r for r in app.routes if r.path.startswith("/tasks")]
     assert not any(h.opt.get("login_only") for r in others for h in r.route_handlers)
+
+
+async def test_retries_back_off_and_stop_after_a_day(
+    api: Any, receiver: Any, outbox: Any, clock: Any
+) -> None:
+    alice = await api.user()
+    hook = await _hook(api, alice, receiver.url, ["task.created"])
+    receiver.status = 500
+    await api.task(alice)
+    await outbox()
+    step, steps = timedelta(hours=6), 6
+    try:
+        for _ in range(steps):  # 36 hours, one due retry per step
+            clock.advance(step)
+            await outbox()
+    finally:
+        clock.advance(-step * steps)
+    alice.token = await api.login(alice.username)
+    deliveries = (await api.get(alice, f"/webhooks/{hook['id']}/deliveries")).json()
+    # At 0, 6, 12, 18 and 24 hours; a retry after that would fall outside the day.
+    assert [d["attempt"] for d in deliveries] == [5, 4, 3, 2, 1]
+    assert {d["status"] for d in deliveries} == {"failed"}
+    assert len({d["event_id"] for d in deliveries}) == 1
+    assert len(receiver.requests) == 5
+    read = (await api.get(alice, f"/webhooks/{hook['id']}")).json()
+    assert read["enabled"] is True  # 5 failures within a day: not disabled
+    assert read["consecutive_failures"] == 5
