@@ -77,6 +77,13 @@ async def test_the_connection_goes_to_the_checked_address_with_the_original_host
     assert request.headers["webhook-id"] == "msg_1"
 
 
+async def test_an_internationalised_host_goes_as_idna(receiver: Any) -> None:
+    sender = PinnedSender(allow_private=True)
+    result = await sender.send(f"http://bücher.test:{receiver.port}/", HEADERS, "{}")
+    assert result.succeeded, result
+    assert receiver.requests[0].headers["host"] == f"xn--bcher-kva.test:{receiver.port}"
+
+
 async def test_redirects_are_not_followed(receiver: Any) -> None:
     receiver.status = 302
     result = await HttpWebhookSender(allow_private=True).send(receiver.url, HEADERS, "{}")

@@ -120,8 +120,13 @@ class HttpWebhookSender:
         pinned = addresses[0]
         literal = f"[{pinned}]" if pinned.version == 6 else str(pinned)
         target = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
-        sent = {**headers, "host": parts.netloc, "user-agent": USER_AGENT}
-        extensions = {"sni_hostname": host} if https else {}
+        # Headers and the TLS server name are ASCII: an internationalised name goes as IDNA.
+        name = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
+        authority = name if parts.port is None else f"{name}:{parts.port}"
+        sent = {**headers, "host": authority, "user-agent": USER_AGENT}
+        # A name is verified as the certificate's name; an IP literal is the connection's own.
+        named = https and str(pinned) != host
+        extensions = {"sni_hostname": name} if named else {}
         async with (
             httpx.AsyncClient(
                 verify=self._tls,
