@@ -33,6 +33,14 @@ MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "FAROS-Webhooks/1"
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 class Refused(Exception):
     """The URL's host may not be called."""
 
@@ -125,7 +133,7 @@ class HttpWebhookSender:
         authority = name if parts.port is None else f"{name}:{parts.port}"
         sent = {**headers, "host": authority, "user-agent": USER_AGENT}
         # A name is verified as the certificate's name; an IP literal is the connection's own.
-        named = https and str(pinned) != host
+        named = https and not _is_address(host)
         extensions = {"sni_hostname": name} if named else {}
         async with (
             httpx.AsyncClient(
