@@ -62,6 +62,11 @@ _ACCEPTED = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
 # the stored task, not on the body, so no schema can state it and a fuzzed task soon fills up.
 # (The items' own rules — length after trimming, no control characters — are documented.)
 _TASK_STATE_422 = ("POST /tasks/{task_id}/tags",)
+# A webhook URL whose host resolves to a private, loopback or metadata address is refused with
+# a 422 (issue 17): a rule on what DNS answers, which no schema can state.
+_WEBHOOK_URL_422 = ("POST /webhooks", "PATCH /webhooks/{webhook_id}")
+
+
 # Writes that honour If-Match refuse a well-formed tag of another version with 412 (issue 17):
 # which version is current is the task's state, which no schema can state.
 _CONDITIONAL_WRITES = (
@@ -73,9 +78,10 @@ _CONDITIONAL_WRITES = (
 
 
 def _expected_statuses(name: str) -> list[str]:
-    domain_refusals = name in DOMAIN_400 or name in _TASK_STATE_422
+    state_422 = name in _TASK_STATE_422 or name in _WEBHOOK_URL_422
+    domain_refusals = name in DOMAIN_400 or state_422
     statuses = [status for status in _ACCEPTED if status != "400" or domain_refusals]
-    if name in _TASK_STATE_422:
+    if state_422:
         statuses.append("422")
     if name in _CONDITIONAL_WRITES:
         statuses.append("412")
@@ -110,7 +116,9 @@ def _config() -> SchemathesisConfig:
                         "positive_data_acceptance": {"expected-statuses": _expected_statuses(name)}
                     },
                 }
-                for name in dict.fromkeys((*DOMAIN_400, *_TASK_STATE_422, *_CONDITIONAL_WRITES))
+                for name in dict.fromkeys(
+                    (*DOMAIN_400, *_TASK_STATE_422, *_CONDITIONAL_WRITES, *_WEBHOOK_URL_422)
+                )
             ],
         }
     )

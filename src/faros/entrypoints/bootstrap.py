@@ -25,6 +25,7 @@ from faros.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.adapters.security.jwt_issuer import JwtTokenIssuer
 from faros.adapters.system_clock import SystemClock
+from faros.adapters.webhooks.http_sender import HttpWebhookSender
 from faros.domain.outbox import OutboxKind
 from faros.domain.services.accounts import AccountService
 from faros.domain.services.activity import ActivityService
@@ -32,9 +33,13 @@ from faros.domain.services.api_tokens import ApiTokenService
 from faros.domain.services.comments import CommentService
 from faros.domain.services.files import FileService
 from faros.domain.services.notifications import NotificationService
-from faros.domain.services.outbox_processor import OutboxJob, OutboxProcessor
+from faros.domain.services.outbox_processor import OutboxHandler, OutboxJob, OutboxProcessor
 from faros.domain.services.sharing import SharingService
 from faros.domain.services.tasks import TaskService
+from faros.domain.services.webhook_delivery import WebhookDeliverer
+from faros.domain.services.webhook_events import WebhookEvents
+from faros.domain.services.webhooks import WebhookService
+from faros.entrypoints.http.webhook_data import WireEventData
 from faros.entrypoints.settings import Settings
 from faros.ports.blob_storage import BlobStorage
 from faros.ports.cache import Cache
@@ -43,6 +48,7 @@ from faros.ports.email_sender import EmailSender
 from faros.ports.password_hasher import PasswordHasher
 from faros.ports.rate_limiter import RateLimiter
 from faros.ports.unit_of_work import UnitOfWorkFactory
+from faros.ports.webhook_sender import WebhookSender
 
 logger = logging.getLogger("faros.bootstrap")
 
@@ -60,6 +66,7 @@ class Container:
     activity: ActivityService
     api_tokens: ApiTokenService
     outbox: OutboxProcessor
+    webhooks: WebhookService
     rate_limiter: RateLimiter
     database_ping: Callable[[], Awaitable[bool]]
     # Wraps one request that reads no body: its units of work pass their connection along.
@@ -104,6 +111,7 @@ class Adapters:
     rate_limiter: RateLimiter | None = None
     hasher: PasswordHasher | None = None
     clock: Clock | None = None
+    webhook_sender: WebhookSender | None = None
 
 
 def _storage(settings: Settings, stack: AsyncExitStack) -> BlobStorage:
@@ -250,18 +258,30 @@ def build_container(
         hasher = argon2
     accounts = AccountService(uow, hasher, tokens, clock, frontend)
     jobs: dict[OutboxKind, OutboxJob] = {"password_reset": accounts.mail_password_reset}
+    private = settings.webhook_allow_private
+    sender = given.webhook_sender or HttpWebhookSender(allow_private=private)
+    events = WebhookEvents(WireEventData())
+    deliverer = WebhookDeliverer(uow, clock, sender, frontend)
+    handlers: dict[OutboxKind, OutboxHandler] = {"webhook": deliverer.deliver}
     return Container(
         settings=settings,
         clock=clock,
         accounts=accounts,
-        tasks=TaskService(uow, clock, cache, frontend),
-        sharing=SharingService(uow, clock, cache, frontend),
-        comments=CommentService(uow, clock, cache, frontend),
-        files=FileService(uow, clock, storage),
+        tasks=TaskService(uow, clock, cache, frontend, webhooks=events),
+        sharing=SharingService(uow, clock, cache, frontend, webhooks=events),
+        comments=CommentService(uow, clock, cache, frontend, webhooks=events),
+        files=FileService(uow, clock, storage, webhooks=events),
         notifications=NotificationService(uow, clock, frontend),
         activity=ActivityService(uow),
         api_tokens=ApiTokenService(uow, clock),
-        outbox=OutboxProcessor(uow, clock, email, storage, jobs=jobs),
+        outbox=OutboxProcessor(uow, clock, email, storage, jobs=jobs, handlers=handlers),
+        webhooks=WebhookService(
+            uow,
+            clock,
+            sender,
+            allow_http=settings.environment == "development",
+            allow_private=private,
+        ),
         rate_limiter=limiter,
         database_ping=persistence.ping,
         connection_hand_over=persistence.connection_hand_over,

@@ -76,6 +76,8 @@ class Settings:
     ses_region: str = "us-east-1"
     ses_endpoint_url: str | None = None
     outbox_worker: bool = True
+    # Lets webhooks call private, loopback and link-local addresses (tests, closed networks).
+    webhook_allow_private: bool = False
     log_format: LogFormat = "console"
     log_level: str = "INFO"
     # Not part of the binding table: request-size guard for JSON bodies (uploads are streamed).
@@ -330,6 +332,7 @@ def load_settings(
         ses_region=read.text("FAROS_SES_REGION") or "us-east-1",
         ses_endpoint_url=read.text("FAROS_SES_ENDPOINT_URL"),
         outbox_worker=read.flag("FAROS_OUTBOX_WORKER", True),
+        webhook_allow_private=read.flag("FAROS_WEBHOOK_ALLOW_PRIVATE", False),
         log_format=read.choice(
             "FAROS_LOG_FORMAT", ("json", "console"), "json" if production else "console"
         ),

@@ -11,6 +11,7 @@ from faros.ports.outbox_repository import OutboxRepository
 from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
 from faros.ports.user_repository import RevokedTokenRepository, UserRepository
+from faros.ports.webhook_repository import WebhookRepository
 
 
 class UnitOfWork(Protocol):
@@ -26,6 +27,7 @@ class UnitOfWork(Protocol):
     preferences: PreferencesRepository
     outbox: OutboxRepository
     api_tokens: ApiTokenRepository
+    webhooks: WebhookRepository
 
     async def __aenter__(self) -> Self: ...
 

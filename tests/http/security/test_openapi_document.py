@@ -144,7 +144,7 @@ async def test_protected_operations_declare_both_schemes_and_401(
             assert "security" not in operation, key
             if key != "POST /auth/login":  # its 401 is the bad-credentials answer
                 assert "401" not in operation["responses"], key
-    assert protected_count == 36  # 33, and the three /tokens routes
+    assert protected_count == 33 + 3 + 8  # + the /tokens and /webhooks routes (issue 17)
 
 
 async def test_every_operation_documents_its_real_answers(
@@ -252,6 +252,7 @@ async def test_every_201_documents_its_location(document: dict[str, Any]) -> Non
         "POST /tasks/{task_id}/comments",
         "POST /tasks/{task_id}/share",
         "POST /tokens",
+        "POST /webhooks",
     }
     for key, response in created.items():
         header = response["headers"]["Location"]

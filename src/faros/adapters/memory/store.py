@@ -22,6 +22,7 @@ from faros.domain.outbox import OutboxKind
 from faros.domain.sharing import NewShare
 from faros.domain.tasks import Task
 from faros.domain.users import User
+from faros.domain.webhooks import Delivery, Webhook
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -90,6 +91,8 @@ class MemoryStore:
     outbox_by_key: dict[str, int] = field(default_factory=dict)
     api_tokens: dict[int, ApiToken] = field(default_factory=dict)
     api_token_by_hash: dict[str, int] = field(default_factory=dict)
+    webhooks: dict[int, Webhook] = field(default_factory=dict)
+    webhook_deliveries: dict[int, Delivery] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     holder: asyncio.Task[Any] | None = None

@@ -20,6 +20,7 @@ from faros.adapters.memory.preferences import MemoryPreferencesRepository
 from faros.adapters.memory.store import MemoryStore, Transaction
 from faros.adapters.memory.tasks import MemoryTaskRepository
 from faros.adapters.memory.users import MemoryRevokedTokenRepository, MemoryUserRepository
+from faros.adapters.memory.webhooks import MemoryWebhookRepository
 from faros.ports.activity_repository import ActivityRepository
 from faros.ports.api_token_repository import ApiTokenRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
@@ -29,6 +30,7 @@ from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
 from faros.ports.unit_of_work import UnitOfWorkFactory
 from faros.ports.user_repository import RevokedTokenRepository, UserRepository
+from faros.ports.webhook_repository import WebhookRepository
 
 
 class MemoryUnitOfWork:
@@ -46,6 +48,7 @@ class MemoryUnitOfWork:
         self.preferences: PreferencesRepository = MemoryPreferencesRepository(self._tx)
         self.outbox: OutboxRepository = MemoryOutboxRepository(self._tx)
         self.api_tokens: ApiTokenRepository = MemoryApiTokenRepository(self._tx)
+        self.webhooks: WebhookRepository = MemoryWebhookRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         current = asyncio.current_task()

@@ -243,3 +243,45 @@ api_tokens = Table(
     _timestamp("last_used_at", nullable=True, default_now=False),
     Index("ix_api_tokens_user_id_id", "user_id", "id"),
 )
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _user_fk("user_id"),
+    Column("url", String(2000), nullable=False),
+    Column("events", ARRAY(String(50)), nullable=False),
+    Column("description", String(500), nullable=True),
+    # Shown once, but needed in full to sign every delivery: stored as it is.
+    Column("secret", String(100), nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    _timestamp("created_at"),
+    _timestamp("updated_at", nullable=True, default_now=False),
+    Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
+    _timestamp("failing_since", nullable=True, default_now=False),
+    Column("disabled_reason", Text, nullable=True),
+    Index("ix_webhooks_user_id", "user_id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column(
+        "webhook_id",
+        Integer,
+        ForeignKey("webhooks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(50), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("response_code", Integer, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    _timestamp("created_at"),
+    CheckConstraint("status IN ('succeeded', 'failed')", name="status"),
+    Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
+)

@@ -27,6 +27,7 @@ from faros.adapters.postgres.users import (
     PostgresRevokedTokenRepository,
     PostgresUserRepository,
 )
+from faros.adapters.postgres.webhooks import PostgresWebhookRepository
 from faros.ports.activity_repository import ActivityRepository
 from faros.ports.api_token_repository import ApiTokenRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
@@ -35,6 +36,7 @@ from faros.ports.outbox_repository import OutboxRepository
 from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
 from faros.ports.user_repository import RevokedTokenRepository, UserRepository
+from faros.ports.webhook_repository import WebhookRepository
 
 
 class PostgresUnitOfWork:
@@ -58,6 +60,7 @@ class PostgresUnitOfWork:
     preferences: PreferencesRepository
     outbox: OutboxRepository
     api_tokens: ApiTokenRepository
+    webhooks: WebhookRepository
 
     def __init__(self, pool: DriverPool, auth_cache: AuthCache | None) -> None:
         self._pool = pool
@@ -88,6 +91,7 @@ class PostgresUnitOfWork:
         self.preferences = PostgresPreferencesRepository(db)
         self.outbox = PostgresOutboxRepository(db)
         self.api_tokens = PostgresApiTokenRepository(db)
+        self.webhooks = PostgresWebhookRepository(db)
         return self
 
     async def __aexit__(

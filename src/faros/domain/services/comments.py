@@ -35,6 +35,8 @@ class CommentService(TaskScopedService):
             await uow.tasks.touch(task_id)  # the task's view shows its comments
             comment.username = caller.username
             await uow.activity.add(activity.comment_created(caller.id, task, comment, now))
+            if self._webhooks is not None:
+                await self._webhooks.comment_created(uow, task, comment, now)
             if caller.id != task.user_id:
 
                 def compose(to: str) -> emails.EmailMessage:

@@ -37,6 +37,7 @@ from faros.domain.files import (
 from faros.domain.permissions import AccessLevel
 from faros.domain.services.task_access import load_task
 from faros.domain.services.uploads import CONTENT_MISMATCH, checked_stream, peek
+from faros.domain.services.webhook_events import WebhookEvents
 from faros.domain.users import User
 from faros.ports.blob_storage import BlobNotFound, BlobStorage, BlobStorageError
 from faros.ports.clock import Clock
@@ -47,10 +48,18 @@ NOT_AN_IMAGE = "File must be an image"
 
 
 class FileService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, storage: BlobStorage) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        storage: BlobStorage,
+        *,
+        webhooks: WebhookEvents | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._storage = storage
+        self._webhooks = webhooks
 
     async def _store(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
         try:
@@ -98,11 +107,15 @@ class FileService:
         try:
             async with self._uow() as uow:
                 # The task may have gone, or the caller lost access, while the bytes streamed.
-                await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
+                task, _ = await load_task(
+                    uow, task_id, caller.id, AccessLevel.EDIT, for_update=True
+                )
                 stored = await uow.files.add(
                     NewStoredFile(task_id, filename, key, size, kept_type, now)
                 )
                 await uow.activity.add(activity.file_uploaded(caller.id, stored, now))
+                if self._webhooks is not None:
+                    await self._webhooks.file_uploaded(uow, task, stored, now)
                 await uow.commit()
         except BaseException:
             await self._discard(key)

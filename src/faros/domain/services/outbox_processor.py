@@ -16,7 +16,9 @@ from faros.domain.outbox import (
     OutboxKind,
     OutboxMessage,
     email_from_payload,
+    max_attempts_of,
     retry_delay_seconds,
+    retry_outlives_window,
 )
 from faros.ports.blob_storage import BlobStorage
 from faros.ports.clock import Clock
@@ -33,6 +35,8 @@ LEASE_SECONDS = 120.0
 
 Delivery = Callable[[], Awaitable[None]]
 OutboxJob = Callable[[UnitOfWork, OutboxMessage], Awaitable[None]]
+# Carries a message out and records what it must itself; raising means "retry later".
+OutboxHandler = Callable[[OutboxMessage], Awaitable[None]]
 
 
 class MalformedMessage(Exception):
@@ -100,6 +104,7 @@ class OutboxProcessor:
         timeout_seconds: float = TIMEOUT_SECONDS,
         lease_seconds: float = LEASE_SECONDS,
         jobs: Mapping[OutboxKind, OutboxJob] | None = None,
+        handlers: Mapping[OutboxKind, OutboxHandler] | None = None,
     ) -> None:
         if lease_seconds <= timeout_seconds:
             raise ValueError("the lease must outlast the delivery timeout")
@@ -112,6 +117,7 @@ class OutboxProcessor:
         self._timeout = timeout_seconds
         self._lease = timedelta(seconds=lease_seconds)
         self._jobs: dict[OutboxKind, OutboxJob] = dict(jobs or {})
+        self._handlers: dict[OutboxKind, OutboxHandler] = dict(handlers or {})
 
     async def run_once(self) -> int:
         """Lease one batch of due messages, deliver them, record each outcome.
@@ -128,13 +134,14 @@ class OutboxProcessor:
 
     async def _process(self, message: OutboxMessage) -> None:
         try:
-            if message.attempts > self._max_attempts:
+            most = max_attempts_of(message.kind, self._max_attempts)
+            if message.attempts > most:
                 # This lease counted an attempt beyond the last; it is not made.
                 await self._give_up(
                     message,
                     "no outcome was recorded for the last attempt: the worker stopped or lost "
                     "the database during delivery",
-                    attempts=self._max_attempts,
+                    attempts=most,
                 )
                 return
             try:
@@ -167,6 +174,9 @@ class OutboxProcessor:
         job = self._jobs.get(message.kind)
         if job is not None:
             return lambda: self._run_job(job, message)
+        handler = self._handlers.get(message.kind)
+        if handler is not None:
+            return lambda: handler(message)
         try:
             if message.kind == "send_email":
                 email = email_from_payload(message.payload)
@@ -190,21 +200,18 @@ class OutboxProcessor:
             await uow.commit()
 
     async def _failed(self, message: OutboxMessage, error: str) -> None:
-        if message.attempts >= self._max_attempts:
+        most = max_attempts_of(message.kind, self._max_attempts)
+        delay = retry_delay_seconds(message.attempts, message.kind)
+        retry_at = self._clock.now() + timedelta(seconds=delay)
+        if message.attempts >= most or retry_outlives_window(message, retry_at):
             await self._give_up(message, error)
             return
-        delay = retry_delay_seconds(message.attempts)
         logger.warning(
             "outbox message %s (%s) failed (attempt %s of %s, next in %gs): %s",
-            message.id, message.kind, message.attempts, self._max_attempts, delay, error[:1000],
+            message.id, message.kind, message.attempts, most, delay, error[:1000],
         )  # fmt: skip
         async with self._uow() as uow:
-            await uow.outbox.mark_retry(
-                message.id,
-                message.attempts,
-                self._clock.now() + timedelta(seconds=delay),
-                error[:1000],
-            )
+            await uow.outbox.mark_retry(message.id, message.attempts, retry_at, error[:1000])
             await uow.commit()
 
     async def _give_up(

@@ -42,6 +42,8 @@ class SharingService(TaskScopedService):
             await uow.activity.add(
                 activity.task_shared(caller.id, task, target.id, target.username, permission, now)
             )
+            if self._webhooks is not None:
+                await self._webhooks.share(uow, "share.created", task, share, now)
 
             def compose(to: str) -> emails.EmailMessage:
                 return emails.task_shared(
@@ -80,6 +82,8 @@ class SharingService(TaskScopedService):
             await uow.activity.add(
                 activity.task_unshared(caller.id, task, target.id, target.username, now)
             )
+            if self._webhooks is not None:  # before the delete: the removed user hears of it
+                await self._webhooks.share(uow, "share.removed", task, share, now)
             await uow.shares.delete(share.id)
             await uow.tasks.touch(task_id)
             await uow.commit()

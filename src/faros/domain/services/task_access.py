@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from faros.domain.errors import TaskNotFound
 from faros.domain.permissions import AccessLevel, access_level, require
+from faros.domain.services.webhook_events import WebhookEvents
 from faros.domain.tasks import Task
 from faros.ports.cache import Cache
 from faros.ports.clock import Clock
@@ -16,12 +17,20 @@ class TaskScopedService:
     cache to invalidate, and the frontend address their e-mails link to."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, cache: Cache, frontend_url: str
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        cache: Cache,
+        frontend_url: str,
+        *,
+        webhooks: WebhookEvents | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._cache = cache
         self._frontend_url = frontend_url
+        # Queues webhook events in the writing transactions (None: no webhooks wired).
+        self._webhooks = webhooks
 
 
 async def load_task(

@@ -67,6 +67,8 @@ class TaskService(TaskScopedService):
         async with self._uow() as uow:
             task = await uow.tasks.add(draft)
             await uow.activity.add(activity.task_created(caller.id, task, now))
+            if self._webhooks is not None:
+                await self._webhooks.task(uow, "task.created", task_view(task, [], 0), now)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id])
         return task_view(task, [], 0)
@@ -148,6 +150,8 @@ class TaskService(TaskScopedService):
         if not applied.changed_fields:
             return task
         await uow.tasks.update(applied.task, activity.task_updated(caller.id, applied, now))
+        if self._webhooks is not None:
+            await self._webhooks.task_changed(uow, task, applied.task, now)
         completes = not task.completed and changes.values.get("completed") is True
         if completes and caller.id != task.user_id:
             title = applied.task.title
@@ -218,6 +222,8 @@ class TaskService(TaskScopedService):
             files = await uow.files.for_task(task_id)
             comment_authors = {c.user_id for c in found.comments}
             await uow.activity.add(activity.task_deleted(caller.id, task, now))
+            if self._webhooks is not None:  # before the shares go with the task
+                await self._webhooks.task(uow, "task.deleted", found.view_of(task), now)
             for stored in files:
                 await uow.outbox.add(outbox.delete_blob(stored.stored_filename), now)
             await uow.tasks.delete(task_id)

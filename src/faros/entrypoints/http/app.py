@@ -28,6 +28,7 @@ from faros.entrypoints.http.controllers import (
     tasks,
     tokens,
     users,
+    webhooks,
 )
 from faros.entrypoints.http.deps import Running, dependencies
 from faros.entrypoints.http.docs_ui import swagger_assets, swagger_ui
@@ -61,6 +62,7 @@ ROUTERS = [
     users.protected,
     users.public,
     tokens.router,
+    webhooks.router,
     swagger_assets(),
 ]
 

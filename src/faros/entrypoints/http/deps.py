@@ -29,6 +29,7 @@ from faros.domain.services.files import FileService
 from faros.domain.services.notifications import NotificationService
 from faros.domain.services.sharing import SharingService
 from faros.domain.services.tasks import TaskService
+from faros.domain.services.webhooks import WebhookService
 from faros.domain.users import User
 from faros.entrypoints.bootstrap import Container
 from faros.entrypoints.http.errors import RateLimitExceeded, ratelimit_policy
@@ -285,6 +286,9 @@ def dependencies(running: Running) -> dict[str, Provide]:
     def api_tokens(user: NamedDependency[User | None]) -> ApiTokenService:
         return running.container.api_tokens
 
+    def webhooks(user: NamedDependency[User | None]) -> WebhookService:
+        return running.container.webhooks
+
     providers: dict[str, Any] = {
         "limits": limits,
         "user": caller,
@@ -298,6 +302,7 @@ def dependencies(running: Running) -> dict[str, Provide]:
         "notifications": notifications,
         "activity": activity,
         "api_tokens": api_tokens,
+        "webhooks": webhooks,
         "client": client_address,
         "token": presented_token,
     }

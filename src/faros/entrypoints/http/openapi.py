@@ -120,6 +120,11 @@ TAGS: Final = [
         "`scope`. An unknown, expired or revoked token gets the same 401 as an invalid JWT. "
         "A password change keeps the account's tokens; a password reset revokes them all.",
     ),
+    Tag(
+        name="webhooks",
+        description="Signed HTTP callbacks (Standard Webhooks) for events about your tasks and "
+        "the tasks shared with you; a login only, not an API token.",
+    ),
 ]
 """`OpenAPIConfig(tags=...)`: what each router's tag groups, in the order the document shows."""
 

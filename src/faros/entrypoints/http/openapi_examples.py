@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from faros.entrypoints.http.validation.errors import ErrorDict, describe_error, error
+from faros.entrypoints.http.validation.errors import ErrorDict, describe_error, error, value_error
 
 JSON: Final = "application/json"
 
@@ -63,6 +63,20 @@ ALICE_TOKEN = ".".join(  # header, claims (D2: sub, exp, iat, jti, ver), a made-
 LINK_TOKEN = "q3XbV0l7mS2cYk9T4rGf1wHnJ8pLzA6eDuCoRiWt5Es"  # noqa: S105
 
 TASK_CREATED = "2026-12-01T09:30:00Z"
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwCz6nN3BhVnk="  # noqa: S105 - made up
+WEBHOOK_EVENT_ID = "msg_2f7c1d9e8b6a4c3d5e0f1a2b3c4d5e6f"
+WEBHOOK: Final = {
+    "id": 5,
+    "url": "https://automation.example.com/faros",
+    "events": ["task.created", "task.updated", "task.completed"],
+    "description": "n8n flow: report status",
+    "enabled": True,
+    "created_at": "2026-12-01T09:00:00Z",
+    "updated_at": None,
+    "consecutive_failures": 0,
+    "failing_since": None,
+    "disabled_reason": None,
+}
 TITLE = "Write the quarterly report"
 DESCRIPTION = "Revenue and cost figures for Q4, with charts."
 
@@ -839,6 +853,83 @@ EXAMPLES: Final[Mapping[str, OperationExamples]] = {
         responses={
             "403": NEEDS_LOGIN,
             "404": one({"detail": "Token not found"}, "The caller has no token with this id"),
+        }
+    ),
+    # --- webhooks (issue 17): alice's webhook 5 posts task events to her automation server.
+    "create_webhook": OperationExamples(
+        request=one(
+            {
+                "url": WEBHOOK["url"],
+                "events": WEBHOOK["events"],
+                "description": WEBHOOK["description"],
+            }
+        ),
+        responses={
+            "201": one({**WEBHOOK, "secret": WEBHOOK_SECRET}),
+            "422": invalid(
+                value_error(
+                    ("body", "url"),
+                    "The URL's host is refused: 10.0.0.7 resolves to 10.0.0.7, a private address",
+                    "https://10.0.0.7/hooks",
+                )
+            ),
+        },
+    ),
+    "list_webhooks": OperationExamples(responses={"200": one([WEBHOOK])}),
+    "get_webhook": OperationExamples(
+        responses={
+            "200": one(WEBHOOK),
+            "404": one({"detail": "Webhook not found"}, "No such webhook, or not yours"),
+        }
+    ),
+    "update_webhook": OperationExamples(
+        request=one({"enabled": True}, "Re-enable a webhook disabled after failing"),
+        responses={
+            "200": one(WEBHOOK),
+            "400": one({"detail": "No fields provided for update"}, "An empty body"),
+            "404": one({"detail": "Webhook not found"}),
+        },
+    ),
+    "list_deliveries": OperationExamples(
+        responses={
+            "200": one(
+                [
+                    {
+                        "id": 12,
+                        "event_id": WEBHOOK_EVENT_ID,
+                        "event": "task.updated",
+                        "status": "succeeded",
+                        "response_code": 200,
+                        "duration_ms": 84,
+                        "attempt": 2,
+                        "error": None,
+                        "created_at": "2026-12-02T10:00:05Z",
+                    },
+                    {
+                        "id": 11,
+                        "event_id": WEBHOOK_EVENT_ID,
+                        "event": "task.updated",
+                        "status": "failed",
+                        "response_code": 503,
+                        "duration_ms": 31,
+                        "attempt": 1,
+                        "error": "the receiver answered HTTP 503",
+                        "created_at": "2026-12-02T10:00:00Z",
+                    },
+                ]
+            )
+        }
+    ),
+    "redeliver": OperationExamples(
+        responses={
+            "202": one({"event_id": WEBHOOK_EVENT_ID}),
+            "404": one({"detail": "Delivery not found"}),
+        }
+    ),
+    "ping_webhook": OperationExamples(
+        responses={
+            "202": one({"event_id": "msg_5b0e8c1f2a9d4e6b8c7d3f1a2b4c6d8e"}),
+            "404": one({"detail": "Webhook not found"}),
         }
     ),
 }

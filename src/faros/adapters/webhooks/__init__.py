@@ -1,0 +1,1 @@
+"""Calling webhook receivers over HTTP(S)."""
