@@ -6,6 +6,7 @@ from typing import Protocol, Self
 from faros.ports.activity_repository import ActivityRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
+from faros.ports.idempotency_repository import IdempotencyRepository
 from faros.ports.outbox_repository import OutboxRepository
 from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
@@ -24,6 +25,7 @@ class UnitOfWork(Protocol):
     activity: ActivityRepository
     preferences: PreferencesRepository
     outbox: OutboxRepository
+    idempotency: IdempotencyRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from faros.domain.activity import NewActivity
 from faros.domain.comments import Comment
 from faros.domain.files import StoredFile
+from faros.domain.idempotency import IdempotencyRecord
 from faros.domain.ids import INT32_MAX
 from faros.domain.notifications import NotificationPreferences
 from faros.domain.outbox import OutboxKind
@@ -88,6 +89,7 @@ class MemoryStore:
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
     outbox_by_key: dict[str, int] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
+    idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     holder: asyncio.Task[Any] | None = None
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Self
 from faros.adapters.memory.activity import MemoryActivityRepository
 from faros.adapters.memory.collaboration import MemoryCommentRepository, MemoryShareRepository
 from faros.adapters.memory.files import MemoryFileRepository
+from faros.adapters.memory.idempotency import MemoryIdempotencyRepository
 from faros.adapters.memory.outbox import MemoryOutboxRepository
 from faros.adapters.memory.preferences import MemoryPreferencesRepository
 from faros.adapters.memory.store import MemoryStore, Transaction
@@ -22,6 +23,7 @@ from faros.adapters.memory.users import MemoryRevokedTokenRepository, MemoryUser
 from faros.ports.activity_repository import ActivityRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
+from faros.ports.idempotency_repository import IdempotencyRepository
 from faros.ports.outbox_repository import OutboxRepository
 from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
@@ -43,6 +45,7 @@ class MemoryUnitOfWork:
         self.activity: ActivityRepository = MemoryActivityRepository(self._tx)
         self.preferences: PreferencesRepository = MemoryPreferencesRepository(self._tx)
         self.outbox: OutboxRepository = MemoryOutboxRepository(self._tx)
+        self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         current = asyncio.current_task()

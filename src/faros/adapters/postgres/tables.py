@@ -23,7 +23,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -225,4 +227,24 @@ revoked_tokens = Table(
     Column("jti", String(64), primary_key=True),
     _timestamp("expires_at", default_now=False),
     Index("ix_revoked_tokens_expires_at", "expires_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", LargeBinary, nullable=False),
+    Column("status_code", SmallInteger, nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("location", Text, nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    _timestamp("created_at"),
+    _timestamp("expires_at", default_now=False),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

@@ -19,6 +19,7 @@ from faros.adapters.postgres.connection_hand_over import HAND_OVER, ConnectionHa
 from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.driver_pool import DriverPool, driver_pool
 from faros.adapters.postgres.files import PostgresFileRepository
+from faros.adapters.postgres.idempotency import PostgresIdempotencyRepository
 from faros.adapters.postgres.outbox import PostgresOutboxRepository
 from faros.adapters.postgres.preferences import PostgresPreferencesRepository
 from faros.adapters.postgres.tasks import PostgresTaskRepository
@@ -29,6 +30,7 @@ from faros.adapters.postgres.users import (
 from faros.ports.activity_repository import ActivityRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
+from faros.ports.idempotency_repository import IdempotencyRepository
 from faros.ports.outbox_repository import OutboxRepository
 from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
@@ -55,6 +57,7 @@ class PostgresUnitOfWork:
     activity: ActivityRepository
     preferences: PreferencesRepository
     outbox: OutboxRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, pool: DriverPool, auth_cache: AuthCache | None) -> None:
         self._pool = pool
@@ -84,6 +87,7 @@ class PostgresUnitOfWork:
         self.activity = PostgresActivityRepository(db)
         self.preferences = PostgresPreferencesRepository(db)
         self.outbox = PostgresOutboxRepository(db)
+        self.idempotency = PostgresIdempotencyRepository(db)
         return self
 
     async def __aexit__(
