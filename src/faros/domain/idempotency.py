@@ -140,7 +140,7 @@ class IdempotencyRecord:
     expires_at: datetime
 
 
-class IdempotentReplay(Exception):  # noqa: N818 - an outcome, not an error
+class IdempotentReplay(Exception):
     """Raised inside the unit of work of a repeated request: nothing is written, and the edge
     answers the stored response."""
 

@@ -77,7 +77,9 @@ async def test_purge_deletes_only_expired_answers(uow_factory: UnitOfWorkFactory
         await uow.idempotency.add(record(user.id, old, at=-KEY_LIFETIME - timedelta(hours=1)))
         # Other tests' rows may be expired too (the database is shared): a generous limit.
         assert await uow.idempotency.purge_expired(NOW, 10_000) >= 1
-        assert await uow.idempotency.claim(user.id, fresh, NOW) == Claim(record=record(user.id, fresh))
+        assert await uow.idempotency.claim(user.id, fresh, NOW) == Claim(
+            record=record(user.id, fresh)
+        )
         # Gone, not merely expired: asked at a time it was still valid, it is not found.
         before_expiry = NOW - timedelta(hours=2)
         assert await uow.idempotency.claim(user.id, old, before_expiry) == Claim()

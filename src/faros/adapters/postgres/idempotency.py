@@ -26,8 +26,9 @@ _k = idempotency_keys.c
 _LOCK_SPACE: Final = 0x69646D70  # "idmp": the first key of the two-key advisory locks
 _TRY_LOCK = Query(
     select(
-        func.pg_try_advisory_xact_lock(literal(_LOCK_SPACE), func.hashtext(bindparam("lock")))
-        .label("locked")
+        func.pg_try_advisory_xact_lock(
+            literal(_LOCK_SPACE), func.hashtext(bindparam("lock"))
+        ).label("locked")
     ),
     transactional=True,
 )
@@ -90,9 +91,7 @@ _expired = (
     .with_for_update(skip_locked=True)
 )
 _PURGE = Query(
-    delete(idempotency_keys)
-    .where(tuple_(_k.user_id, _k.key).in_(_expired))
-    .returning(_k.user_id),
+    delete(idempotency_keys).where(tuple_(_k.user_id, _k.key).in_(_expired)).returning(_k.user_id),
     transactional=True,
 )
 

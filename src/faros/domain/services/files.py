@@ -35,6 +35,7 @@ from faros.domain.files import (
     sniff_image,
 )
 from faros.domain.permissions import AccessLevel
+from faros.domain.services.idempotency import IdempotentCall, claim_key, keep_answer
 from faros.domain.services.task_access import load_task
 from faros.domain.services.uploads import CONTENT_MISMATCH, checked_stream, peek
 from faros.domain.users import User
@@ -71,6 +72,7 @@ class FileService:
         filename: str,
         content_type: str | None,
         chunks: AsyncIterator[bytes],
+        idempotency: IdempotentCall[StoredFile] | None = None,
     ) -> StoredFile:
         async with self._uow() as uow:
             await load_task(uow, task_id, caller.id, AccessLevel.EDIT)
@@ -97,12 +99,16 @@ class FileService:
         now = self._clock.now()
         try:
             async with self._uow() as uow:
+                # The stream was read whole: the fingerprint is complete. A replay discards the
+                # bytes just stored, like any failure below.
+                await claim_key(uow, caller.id, idempotency, now)
                 # The task may have gone, or the caller lost access, while the bytes streamed.
                 await load_task(uow, task_id, caller.id, AccessLevel.EDIT, for_update=True)
                 stored = await uow.files.add(
                     NewStoredFile(task_id, filename, key, size, kept_type, now)
                 )
                 await uow.activity.add(activity.file_uploaded(caller.id, stored, now))
+                await keep_answer(uow, caller.id, idempotency, stored, now)
                 await uow.commit()
         except BaseException:
             await self._discard(key)

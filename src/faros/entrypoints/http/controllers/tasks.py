@@ -10,11 +10,12 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from faros.domain.services.tasks import TaskService
-from faros.domain.tasks import TaskChanges, TaskQuery, parse_tag_filter
+from faros.domain.tasks import TaskChanges, TaskQuery, TaskView, parse_tag_filter
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused, TaskOrTagNotFoundBody
+from faros.entrypoints.http.idempotency import Idempotency, idempotent
 from faros.entrypoints.http.io import body_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -80,6 +81,7 @@ async def list_tasks(
     return out(page, TaskPageOut)
 
 
+@idempotent
 @post(
     "/",
     summary="Create a task",
@@ -96,7 +98,11 @@ async def create_task(
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
+    idempotency: NamedDependency[Idempotency],
 ) -> Response[TaskOut]:
+    def respond(task: TaskView) -> Response[TaskOut]:
+        return created(out(task, TaskOut), f"/tasks/{task.id}")
+
     await limits.by_user(user, CREATE_LIMIT, "create-task")
     task = await tasks.create(
         user,
@@ -106,8 +112,9 @@ async def create_task(
         due_date=data.due_date,
         tags=data.tags,
         completed=data.completed,
+        idempotency=idempotency.rendering(respond),
     )
-    return created(out(task, TaskOut), f"/tasks/{task.id}")
+    return respond(task)
 
 
 @get(
@@ -126,6 +133,7 @@ async def task_stats(
     return out(await tasks.stats(user), TaskStatsOut)
 
 
+@idempotent
 @patch(
     "/bulk",
     summary="Update several tasks at once",
@@ -148,9 +156,14 @@ async def bulk_update(
     data: Annotated[BulkUpdateIn, contract_body(BulkUpdateIn)],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
-) -> list[TaskOut]:
-    updated = await tasks.bulk_update(user, data.task_ids, TaskChanges(data.updates.changes()))
-    return out_list(updated, TaskOut)
+    idempotency: NamedDependency[Idempotency],
+) -> Response[list[TaskOut]]:
+    def respond(views: list[TaskView]) -> Response[list[TaskOut]]:
+        return Response(out_list(views, TaskOut))
+
+    changes = TaskChanges(data.updates.changes())
+    call = idempotency.rendering(respond)
+    return respond(await tasks.bulk_update(user, data.task_ids, changes, call))
 
 
 @get(
