@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from faros.adapters.postgres.engine import create_engine
+from faros.entrypoints.http.openapi_idempotency import EXAMPLE_KEY
 
 pytestmark = pytest.mark.every_backend
 
@@ -322,3 +323,33 @@ async def test_a_retry_while_the_first_runs_is_a_409(api: Any, engine: Any) -> N
     assert done.status_code == 201
     assert REPLAYED not in done.headers
     assert await task_total(api, owner) == 2
+
+
+async def test_the_documented_answers_are_the_server_s(api: Any, client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    operation = document["paths"]["/tasks"]["post"]
+    assert {"in": "header", "name": "Idempotency-Key", "required": False}.items() <= next(
+        p for p in operation["parameters"] if p["name"] == "Idempotency-Key"
+    ).items()
+    assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
+
+    def documented(status: str) -> Any:
+        examples = operation["responses"][status]["content"]["application/json"]["examples"]
+        return examples[f"idempotency_key_{NAMES[status]}"]["value"]
+
+    owner = await api.user()
+    key = {"Idempotency-Key": f'"{EXAMPLE_KEY}"'}
+    created = await api.client.post("/tasks", json={"title": "a"}, headers=owner.auth | key)
+    assert created.status_code == 201
+    reused = await api.client.post("/tasks", json={"title": "b"}, headers=owner.auth | key)
+    assert reused.json() == documented("422")
+    bad = await api.client.post(
+        "/tasks", json={"title": "b"}, headers=owner.auth | {"Idempotency-Key": ""}
+    )
+    assert bad.json() == documented("400")
+    assert documented("409") == {
+        "detail": "A request with this Idempotency-Key is still being processed; retry later"
+    }
+
+
+NAMES = {"400": "malformed", "409": "in_use", "422": "reused"}

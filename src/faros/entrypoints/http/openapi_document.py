@@ -16,13 +16,19 @@ from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from faros.entrypoints.http.openapi_examples import attach_examples
+from faros.entrypoints.http.openapi_idempotency import add_idempotency_examples
 from faros.entrypoints.http.openapi_uploads import add_upload_schemas
 from faros.entrypoints.http.validation.plugin import named_components
 
 Document = dict[str, Any]
 Step = Callable[[Document], None]
 
-STEPS: Final[tuple[Step, ...]] = (named_components, add_upload_schemas, attach_examples)
+STEPS: Final[tuple[Step, ...]] = (
+    named_components,
+    add_upload_schemas,
+    attach_examples,
+    add_idempotency_examples,
+)
 """Each step changes the document in place, in this order."""
 
 # Litestar builds its document once per app (an `OpenAPI` object, and one dict of it for its
