@@ -4,7 +4,8 @@ A key is held by a transaction-scoped advisory lock, tried without waiting: a se
 with a key whose first is still running gets `busy` (409) at once instead of queueing behind
 it. The record itself is inserted with the answer, right before the commit; the read that
 follows the lock is a statement of its own, so under READ COMMITTED it sees a record the
-previous holder committed just before releasing the lock.
+previous holder committed just before releasing the lock. A key that has its record is
+replayed whoever holds the lock: concurrent retries of an answered key all replay.
 """
 
 from __future__ import annotations
@@ -120,10 +121,12 @@ class PostgresIdempotencyRepository:
         if not is_int32(user_id):
             return Claim()
         locked = await self._db.execute(_TRY_LOCK, {"lock": f"{user_id}:{key}"})
-        if not locked[0].locked:
-            return Claim(busy=True)
         rows = await self._db.execute(_GET, {"uid": user_id, "key": key, "now": now})
-        return Claim(record=_record(user_id, key, rows[0]) if rows else None)
+        if rows:
+            # Answered already: the holder of the lock, if any, is another retry (replays
+            # take the lock too), so this one replays as well instead of waiting or a 409.
+            return Claim(record=_record(user_id, key, rows[0]))
+        return Claim() if locked[0].locked else Claim(busy=True)
 
     async def add(self, record: IdempotencyRecord) -> None:
         response = record.response
