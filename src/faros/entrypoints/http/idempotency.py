@@ -1,12 +1,15 @@
 """`Idempotency-Key` at the HTTP edge (draft-ietf-httpapi-idempotency-key-header).
 
-A route becomes idempotent with one decorator line above its route decorator,
-`@idempotent` (JSON bodies) or `@idempotent_upload` (streamed multipart), which provides the
-handler's `idempotency: NamedDependency[Idempotency]` and documents the header and the 400,
-409, 422 answers. The handler passes `idempotency=idempotency.rendering(respond)` to its use
-case, `respond` being the function that turns the use case's result into the `Response` it
-returns; the use case claims the key and keeps `respond`'s answer in its own transaction
+A route becomes idempotent with one decorator line above its route decorator, `@idempotent`,
+which documents the header and the 400, 409, 422 answers; its handler takes the `request` and
+passes `idempotency=await idempotent_call(request, respond)` to its use case, `respond` being
+the function that turns the use case's result into the `Response` the handler returns (an
+upload: `Idempotency.of(request)`, whose `hashed` wraps the file's chunks). The use case
+claims the key and keeps `respond`'s answer in its own transaction
 (domain/services/idempotency.py).
+
+Not a Litestar dependency: one without sub-dependencies joins the route's first batch, which
+Litestar then resolves in an anyio task group, a cost every request would pay, key or not.
 
 The fingerprint is a SHA-256 of the method, path, query and body. A JSON body is already held
 by Litestar (`request.body()` caches it); an upload is hashed chunk by chunk as its stream is
@@ -14,23 +17,20 @@ read (`Idempotency.hashed`), over the file part's name, declared type and bytes:
 boundary differs between two sendings of the same file by most clients, so the raw body would
 make every retry "another request".
 
-Requests without the header are untouched: the dependency yields an `Idempotency` whose
-`rendering` gives `None`, and nothing is read or stored.
+Requests without the header are untouched: `idempotent_call` gives `None`, and nothing is
+read or stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from litestar import Request, Response
 from litestar.datastructures import ResponseHeader
-from litestar.di import Provide
 from litestar.enums import MediaType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import Example
-from litestar.params import HeaderParameter
 from litestar.serialization import get_serializer
 from litestar.status_codes import HTTP_200_OK
 
@@ -53,7 +53,8 @@ __all__ = [
     "Idempotency",
     "idempotency_handlers",
     "idempotent",
-    "idempotent_upload",
+    "idempotent_call",
+    "takes_key",
 ]
 
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
@@ -66,6 +67,16 @@ class Idempotency:
     """The request's key (or none) and its fingerprint, for the route's use case."""
 
     __slots__ = ("_fingerprint", "_request", "key")
+
+    @classmethod
+    def of(cls, request: AnyRequest) -> Idempotency:
+        """The request's key; `MalformedIdempotencyKey` (400) for a bad or repeated one."""
+        values = request.headers.getall(HEADER.lower(), [])
+        if not values:
+            return cls(request, None)
+        if len(values) > 1:
+            raise MalformedIdempotencyKey()
+        return cls(request, parse_key(values[0]))
 
     def __init__(self, request: AnyRequest, key: str | None) -> None:
         self._request = request
@@ -121,45 +132,43 @@ def stored(request: AnyRequest, response: Response[Any]) -> StoredResponse:
     return StoredResponse(status, media_type, body, response.headers.get("Location"))
 
 
-KeyHeader = Annotated[
-    str,
-    HeaderParameter(
-        name=HEADER,
-        required=False,
-        description=(
-            "Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): the first "
-            "successful answer to this key is kept 24 hours, and a retry with the same key "
-            "and the same request gets it again (with `Idempotent-Replayed: true`) and "
-            "creates nothing. The draft's form is a quoted string (RFC 8941 sf-string); a "
-            f"bare token is accepted too. 1 to {MAX_KEY_LENGTH} printable ASCII characters, "
-            "per user."
-        ),
-        examples=[Example(value='"8e03978e-40d5-43e8-bc93-6894a57f9324"')],
-    ),
-]
-
-
-def _key_of(request: AnyRequest) -> str | None:
-    values = request.headers.getall(HEADER.lower(), [])
-    if not values:
-        return None
-    if len(values) > 1:
-        raise MalformedIdempotencyKey()
-    return parse_key(values[0])
-
-
-async def _with_body(request: AnyRequest, idempotency_key: KeyHeader = "") -> Idempotency:
-    del idempotency_key  # declared for the document; read raw to refuse a repeated header
-    idempotency = Idempotency(request, _key_of(request))
+async def idempotent_call(
+    request: AnyRequest, respond: Callable[[R], Response[Any]]
+) -> IdempotentCall[R] | None:
+    """For a route with a JSON body: its use case's `idempotency` (`None` without a key)."""
+    idempotency = Idempotency.of(request)
     if idempotency.key is not None:
-        # Litestar keeps the body it read, so decoding `data` reads it no second time.
+        # Litestar keeps the body it read, so this reads it no second time.
         idempotency.add_body(await request.body())
-    return idempotency
+    return idempotency.rendering(respond)
 
 
-async def _streamed(request: AnyRequest, idempotency_key: KeyHeader = "") -> Idempotency:
-    del idempotency_key
-    return Idempotency(request, _key_of(request))
+_IDEMPOTENT_OPERATIONS: set[str] = set()
+
+
+def takes_key(operation_id: str) -> bool:
+    """Whether the operation is marked `@idempotent` (for the document's finishing step)."""
+    return operation_id in _IDEMPOTENT_OPERATIONS
+
+
+KEY_PARAMETER: Final = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "deprecated": False,
+    "description": (
+        "Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): the first "
+        "successful answer to this key is kept 24 hours, and a retry with the same key "
+        "and the same request gets it again (with `Idempotent-Replayed: true`) and "
+        "creates nothing. The draft's form is a quoted string (RFC 8941 sf-string); a "
+        f"bare token is accepted too. 1 to {MAX_KEY_LENGTH} printable ASCII characters, "
+        "per user."
+    ),
+    "schema": {"type": "string", "minLength": 1},
+    "example": '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+}
+"""The header as the document shows it (added by openapi_idempotency.py: the handler reads it
+itself, so Litestar does not know of it)."""
 
 
 REPLAYED_DOC: Final = ResponseHeader(
@@ -189,11 +198,9 @@ def _joined(existing: ResponseSpec | None, body: Any, description: str) -> Respo
     return reply(existing.data_container, f"{existing.description}; or {description}")
 
 
-def _declare(handler: Handler, provider: Callable[..., Any]) -> Handler:
-    handler.dependencies = {
-        **(handler.dependencies or {}),
-        "idempotency": Provide(provider),
-    }
+def idempotent(handler: Handler) -> Handler:
+    """Above a route decorator: the route takes `Idempotency-Key` (documents it)."""
+    _IDEMPOTENT_OPERATIONS.add(handler.handler_name)
     responses = dict(handler.responses or {})
     responses[400] = _joined(responses.get(400), Detail, KEY_MALFORMED_DOC)
     responses[409] = _joined(responses.get(409), Detail, KEY_IN_USE_DOC)
@@ -201,17 +208,6 @@ def _declare(handler: Handler, provider: Callable[..., Any]) -> Handler:
     handler.responses = responses
     handler.response_headers = [*(handler.response_headers or ()), REPLAYED_DOC]
     return handler
-
-
-def idempotent(handler: Handler) -> Handler:
-    """Above a route decorator: the route takes `Idempotency-Key` (JSON body)."""
-    return _declare(handler, _with_body)
-
-
-def idempotent_upload(handler: Handler) -> Handler:
-    """Above a route decorator: the route takes `Idempotency-Key` (streamed multipart body,
-    which the handler hashes as it is read: `idempotency.hashed(...)`)."""
-    return _declare(handler, _streamed)
 
 
 def _replay(_: AnyRequest, replay: IdempotentReplay) -> Response[Any]:

@@ -1,23 +1,24 @@
-"""A finishing step of the OpenAPI document: the Idempotency-Key header's answers.
+"""A finishing step of the OpenAPI document: the Idempotency-Key header and its answers.
 
-Every operation that takes the `Idempotency-Key` header (routes marked `@idempotent`, see
-idempotency.py) gets an example of its 400 (malformed key), 409 (key in use) and 422 (key
-used with another request), next to the examples `attach_examples` placed, so a route made
-idempotent needs no entry of its own in the examples table. The bodies are made by the code
-that writes them, so they cannot drift from what the server sends. The header itself is
-optional without a default value, which Litestar cannot say of a `str` parameter.
+Every operation of a route marked `@idempotent` (idempotency.py) gets the header parameter
+(its handler reads the header itself, so Litestar does not document it) and an example of its
+400 (malformed key), 409 (key in use) and 422 (key used with another request), next to the
+examples `attach_examples` placed, so a route made idempotent needs no entry of its own in the
+examples table. The bodies are made by the code that writes them, so they cannot drift from
+what the server sends.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Final
 
 from faros.domain.idempotency import (
-    HEADER,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     MalformedIdempotencyKey,
 )
+from faros.entrypoints.http.idempotency import KEY_PARAMETER, takes_key
 from faros.entrypoints.http.validation import RequestValidationError, value_error
 
 JSON: Final = "application/json"
@@ -52,14 +53,6 @@ _ANSWERS: Final[dict[str, tuple[str, str, dict[str, Any]]]] = {
 }
 
 
-def _key_parameter(operation: dict[str, Any]) -> dict[str, Any] | None:
-    for parameter in operation.get("parameters") or ():
-        if parameter.get("in") == "header" and parameter.get("name") == HEADER:
-            found: dict[str, Any] = parameter
-            return found
-    return None
-
-
 def _add(media: dict[str, Any], name: str, summary: str, value: Any) -> None:
     examples: dict[str, Any] = media.setdefault("examples", {})
     if "example" in media:
@@ -71,12 +64,9 @@ def _add(media: dict[str, Any], name: str, summary: str, value: Any) -> None:
 def add_idempotency_examples(document: dict[str, Any]) -> None:
     for path_item in (document.get("paths") or {}).values():
         for operation in path_item.values():
-            parameter = None if not isinstance(operation, dict) else _key_parameter(operation)
-            if parameter is None:
+            if not isinstance(operation, dict) or not takes_key(operation.get("operationId", "")):
                 continue
-            # Litestar documents the Python default ("", which means "not sent"); a generated
-            # client would send it, and an empty key is malformed.
-            parameter.get("schema", {}).pop("default", None)
+            operation.setdefault("parameters", []).append(copy.deepcopy(KEY_PARAMETER))
             for status, (name, summary, value) in _ANSWERS.items():
                 response = (operation.get("responses") or {}).get(status) or {}
                 media = (response.get("content") or {}).get(JSON)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Response, Router, delete, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -14,7 +14,7 @@ from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused
-from faros.entrypoints.http.idempotency import Idempotency, idempotent
+from faros.entrypoints.http.idempotency import idempotent, idempotent_call
 from faros.entrypoints.http.io import comment_id_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -54,12 +54,12 @@ async def add_comment(
     data: Annotated[CommentIn, contract_body(CommentIn)],
     comments: NamedDependency[CommentService],
     user: NamedDependency[User],
-    idempotency: NamedDependency[Idempotency],
+    request: Request[Any, Any, Any],
 ) -> Response[CommentOut]:
     def respond(comment: Comment) -> Response[CommentOut]:
         return created(out(comment, CommentOut), f"/tasks/{comment.task_id}/comments")
 
-    call = idempotency.rendering(respond)
+    call = await idempotent_call(request, respond)
     return respond(await comments.add(user, task_id_of(task_id), data.content, call))
 
 

@@ -19,7 +19,7 @@ from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused
-from faros.entrypoints.http.idempotency import Idempotency, idempotent_upload
+from faros.entrypoints.http.idempotency import Idempotency, idempotent
 from faros.entrypoints.http.io import file_id_of, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -81,7 +81,7 @@ def closing_stream(chunks: AsyncIterator[bytes], headers: dict[str, str]) -> Str
     return Stream(relay, headers=headers, background=BackgroundTask(_release, relay, chunks))
 
 
-@idempotent_upload
+@idempotent
 @post(
     "/tasks/{task_id:str}/files",
     summary="Attach a file to a task",
@@ -113,7 +113,6 @@ async def upload_file(
     files: NamedDependency[FileService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
-    idempotency: NamedDependency[Idempotency],
 ) -> Response[FileUploadedOut]:
     def respond(stored: StoredFile) -> Response[FileUploadedOut]:
         return created(out(stored, FileUploadedOut), f"/files/{stored.id}")
@@ -122,6 +121,7 @@ async def upload_file(
     async with single_file_part(request, MAX_UPLOAD_SIZE) as part:
         number = task_id_of(task_id)
         await limits.by_user(user, UPLOAD_LIMIT, "upload")
+        idempotency = Idempotency.of(request)
         chunks = idempotency.hashed(part.filename, part.content_type, part.chunks)
         stored = await files.upload(
             user,

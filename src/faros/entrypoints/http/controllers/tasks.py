@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Response, Router, delete, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -15,7 +15,7 @@ from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import QUERY_FIRST, RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused, TaskOrTagNotFoundBody
-from faros.entrypoints.http.idempotency import Idempotency, idempotent
+from faros.entrypoints.http.idempotency import idempotent, idempotent_call
 from faros.entrypoints.http.io import body_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -98,7 +98,7 @@ async def create_task(
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
-    idempotency: NamedDependency[Idempotency],
+    request: Request[Any, Any, Any],
 ) -> Response[TaskOut]:
     def respond(task: TaskView) -> Response[TaskOut]:
         return created(out(task, TaskOut), f"/tasks/{task.id}")
@@ -112,7 +112,7 @@ async def create_task(
         due_date=data.due_date,
         tags=data.tags,
         completed=data.completed,
-        idempotency=idempotency.rendering(respond),
+        idempotency=await idempotent_call(request, respond),
     )
     return respond(task)
 
@@ -156,13 +156,13 @@ async def bulk_update(
     data: Annotated[BulkUpdateIn, contract_body(BulkUpdateIn)],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
-    idempotency: NamedDependency[Idempotency],
+    request: Request[Any, Any, Any],
 ) -> Response[list[TaskOut]]:
     def respond(views: list[TaskView]) -> Response[list[TaskOut]]:
         return Response(out_list(views, TaskOut))
 
     changes = TaskChanges(data.updates.changes())
-    call = idempotency.rendering(respond)
+    call = await idempotent_call(request, respond)
     return respond(await tasks.bulk_update(user, data.task_ids, changes, call))
 
 
