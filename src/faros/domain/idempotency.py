@@ -32,6 +32,15 @@ KEY_IN_USE: Final = f"A request with this {HEADER} is still being processed; ret
 KEY_REUSED: Final = f"This {HEADER} was already used with a different request"
 
 
+# `parse_key`'s rule as a regular expression (for the document; a test holds them together):
+# an sf-string of 1 to 255 characters (an escape pair counts as one), or a bare token.
+_QUOTED_CHAR = r'(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])'
+_BARE_CHAR = r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]"
+KEY_PATTERN: Final = (
+    rf'^[ \t]*(?:"{_QUOTED_CHAR}{{1,{MAX_KEY_LENGTH}}}"|{_BARE_CHAR}{{1,{MAX_KEY_LENGTH}}})[ \t]*$'
+)
+
+
 class MalformedIdempotencyKey(Invalid):
     """The header is present but no valid key (400)."""
 

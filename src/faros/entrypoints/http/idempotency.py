@@ -37,6 +37,7 @@ from litestar.status_codes import HTTP_200_OK
 from faros.domain.idempotency import (
     HEADER,
     KEY_IN_USE,
+    KEY_PATTERN,
     MAX_KEY_LENGTH,
     Fingerprint,
     IdempotentReplay,
@@ -164,7 +165,7 @@ KEY_PARAMETER: Final = {
         f"bare token is accepted too. 1 to {MAX_KEY_LENGTH} printable ASCII characters, "
         "per user."
     ),
-    "schema": {"type": "string", "minLength": 1},
+    "schema": {"type": "string", "pattern": KEY_PATTERN},
     "example": '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
 }
 """The header as the document shows it (added by openapi_idempotency.py: the handler reads it
