@@ -33,6 +33,7 @@ from schemathesis.python import asgi as schemathesis_asgi
 from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.adapters.security.jwt_issuer import JwtTokenIssuer
 from faros.adapters.system_clock import SystemClock
+from faros.domain.idempotency import HEADER, MalformedIdempotencyKey, parse_key
 from faros.entrypoints.http.app import create_app
 from faros.entrypoints.settings import Settings
 
@@ -178,6 +179,21 @@ def _describe(event: events.ScenarioFinished) -> list[str]:
     return found
 
 
+def _fresh_idempotency_key(headers: dict[str, Any]) -> None:
+    """A valid Idempotency-Key becomes unique to its request. The fuzzer sends the same values
+    with other bodies, and a key reused for another request is refused (422) by a rule on the
+    stored keys that no schema can state (tests/http/test_http_idempotency.py covers it);
+    malformed keys are kept, to be fuzzed (400)."""
+    raw = headers.get(HEADER)
+    if not isinstance(raw, str):
+        return
+    try:
+        parse_key(raw)
+    except MalformedIdempotencyKey:
+        return
+    headers[HEADER] = f'"{uuid.uuid4()}"'
+
+
 def test_schemathesis_finds_nothing(fuzz_app: Any, fuzz_user: str) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz_app, config=_config())
     issuer = JwtTokenIssuer(SECRET, 60, SystemClock())
@@ -190,6 +206,7 @@ def test_schemathesis_finds_nothing(fuzz_app: Any, fuzz_user: str) -> None:
 
         def set(self, case: Any, data: str, context: Any) -> None:
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+            _fresh_idempotency_key(case.headers)
 
     statistic = Statistic()
     problems: list[str] = []

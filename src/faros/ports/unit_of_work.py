@@ -7,6 +7,7 @@ from faros.ports.activity_repository import ActivityRepository
 from faros.ports.api_token_repository import ApiTokenRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
+from faros.ports.idempotency_repository import IdempotencyRepository
 from faros.ports.outbox_repository import OutboxRepository
 from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
@@ -28,6 +29,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     api_tokens: ApiTokenRepository
     webhooks: WebhookRepository
+    idempotency: IdempotencyRepository
 
     async def __aenter__(self) -> Self: ...
 

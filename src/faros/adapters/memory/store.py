@@ -16,6 +16,7 @@ from faros.domain.activity import NewActivity
 from faros.domain.api_tokens import ApiToken
 from faros.domain.comments import Comment
 from faros.domain.files import StoredFile
+from faros.domain.idempotency import IdempotencyRecord
 from faros.domain.ids import INT32_MAX
 from faros.domain.notifications import NotificationPreferences
 from faros.domain.outbox import OutboxKind
@@ -94,6 +95,7 @@ class MemoryStore:
     webhooks: dict[int, Webhook] = field(default_factory=dict)
     webhook_deliveries: dict[int, Delivery] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
+    idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     holder: asyncio.Task[Any] | None = None
 

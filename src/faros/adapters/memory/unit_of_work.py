@@ -15,6 +15,7 @@ from faros.adapters.memory.activity import MemoryActivityRepository
 from faros.adapters.memory.api_tokens import MemoryApiTokenRepository
 from faros.adapters.memory.collaboration import MemoryCommentRepository, MemoryShareRepository
 from faros.adapters.memory.files import MemoryFileRepository
+from faros.adapters.memory.idempotency import MemoryIdempotencyRepository
 from faros.adapters.memory.outbox import MemoryOutboxRepository
 from faros.adapters.memory.preferences import MemoryPreferencesRepository
 from faros.adapters.memory.store import MemoryStore, Transaction
@@ -25,6 +26,7 @@ from faros.ports.activity_repository import ActivityRepository
 from faros.ports.api_token_repository import ApiTokenRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
+from faros.ports.idempotency_repository import IdempotencyRepository
 from faros.ports.outbox_repository import OutboxRepository
 from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
@@ -49,6 +51,7 @@ class MemoryUnitOfWork:
         self.outbox: OutboxRepository = MemoryOutboxRepository(self._tx)
         self.api_tokens: ApiTokenRepository = MemoryApiTokenRepository(self._tx)
         self.webhooks: WebhookRepository = MemoryWebhookRepository(self._tx)
+        self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         current = asyncio.current_task()

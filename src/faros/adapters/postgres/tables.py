@@ -23,7 +23,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -284,4 +286,24 @@ webhook_deliveries = Table(
     _timestamp("created_at"),
     CheckConstraint("status IN ('succeeded', 'failed')", name="status"),
     Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", LargeBinary, nullable=False),
+    Column("status_code", SmallInteger, nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("location", Text, nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    _timestamp("created_at"),
+    _timestamp("expires_at", default_now=False),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

@@ -20,6 +20,7 @@ from faros.adapters.postgres.connection_hand_over import HAND_OVER, ConnectionHa
 from faros.adapters.postgres.database import Database
 from faros.adapters.postgres.driver_pool import DriverPool, driver_pool
 from faros.adapters.postgres.files import PostgresFileRepository
+from faros.adapters.postgres.idempotency import PostgresIdempotencyRepository
 from faros.adapters.postgres.outbox import PostgresOutboxRepository
 from faros.adapters.postgres.preferences import PostgresPreferencesRepository
 from faros.adapters.postgres.tasks import PostgresTaskRepository
@@ -32,6 +33,7 @@ from faros.ports.activity_repository import ActivityRepository
 from faros.ports.api_token_repository import ApiTokenRepository
 from faros.ports.collaboration_repositories import CommentRepository, ShareRepository
 from faros.ports.file_repository import FileRepository
+from faros.ports.idempotency_repository import IdempotencyRepository
 from faros.ports.outbox_repository import OutboxRepository
 from faros.ports.preferences_repository import PreferencesRepository
 from faros.ports.task_repository import TaskRepository
@@ -61,6 +63,7 @@ class PostgresUnitOfWork:
     outbox: OutboxRepository
     api_tokens: ApiTokenRepository
     webhooks: WebhookRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, pool: DriverPool, auth_cache: AuthCache | None) -> None:
         self._pool = pool
@@ -92,6 +95,7 @@ class PostgresUnitOfWork:
         self.outbox = PostgresOutboxRepository(db)
         self.api_tokens = PostgresApiTokenRepository(db)
         self.webhooks = PostgresWebhookRepository(db)
+        self.idempotency = PostgresIdempotencyRepository(db)
         return self
 
     async def __aexit__(

@@ -6,6 +6,7 @@ from faros.domain import activity, emails
 from faros.domain.comments import Comment, NewComment
 from faros.domain.errors import Forbidden, NotFound, TaskNotFound
 from faros.domain.permissions import AccessLevel, may_delete_comment, may_edit_comment
+from faros.domain.services.idempotency import IdempotentCall, claim_key, keep_answer
 from faros.domain.services.notifications import notify
 from faros.domain.services.stats_cache import invalidate_stats
 from faros.domain.services.task_access import TaskScopedService, load_task, load_task_with_view
@@ -23,10 +24,17 @@ def _not_authorized(caller: User, comment_id: int) -> Forbidden:
 
 
 class CommentService(TaskScopedService):
-    async def add(self, caller: User, task_id: int, content: str) -> Comment:
+    async def add(
+        self,
+        caller: User,
+        task_id: int,
+        content: str,
+        idempotency: IdempotentCall[Comment] | None = None,
+    ) -> Comment:
         require_clean_text(CONTENT_AT, content, multiline=True)
         now = self._clock.now()
         async with self._uow() as uow:
+            await claim_key(uow, caller.id, idempotency, now)
             # Locked: a delete of the task running meanwhile either finishes first (404 here)
             # or waits for this comment; unlocked, the insert could meet a task deleted under
             # it and fail on the foreign key (a 500).
@@ -45,6 +53,7 @@ class CommentService(TaskScopedService):
                     )
 
                 await notify(uow, task.user_id, "comment_on_my_task", now, compose)
+            await keep_answer(uow, caller.id, idempotency, comment, now)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id])
         return comment

@@ -35,6 +35,7 @@ from faros.domain.files import (
     sniff_image,
 )
 from faros.domain.permissions import AccessLevel
+from faros.domain.services.idempotency import IdempotentCall, claim_key, keep_answer
 from faros.domain.services.task_access import load_task
 from faros.domain.services.uploads import CONTENT_MISMATCH, checked_stream, peek
 from faros.domain.services.webhook_events import WebhookEvents
@@ -80,6 +81,7 @@ class FileService:
         filename: str,
         content_type: str | None,
         chunks: AsyncIterator[bytes],
+        idempotency: IdempotentCall[StoredFile] | None = None,
     ) -> StoredFile:
         async with self._uow() as uow:
             await load_task(uow, task_id, caller.id, AccessLevel.EDIT)
@@ -106,6 +108,9 @@ class FileService:
         now = self._clock.now()
         try:
             async with self._uow() as uow:
+                # The stream was read whole: the fingerprint is complete. A replay discards the
+                # bytes just stored, like any failure below.
+                await claim_key(uow, caller.id, idempotency, now)
                 # The task may have gone, or the caller lost access, while the bytes streamed.
                 task, _ = await load_task(
                     uow, task_id, caller.id, AccessLevel.EDIT, for_update=True
@@ -116,6 +121,7 @@ class FileService:
                 await uow.activity.add(activity.file_uploaded(caller.id, stored, now))
                 if self._webhooks is not None:
                     await self._webhooks.file_uploaded(uow, task, stored, now)
+                await keep_answer(uow, caller.id, idempotency, stored, now)
                 await uow.commit()
         except BaseException:
             await self._discard(key)

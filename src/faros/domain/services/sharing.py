@@ -5,6 +5,7 @@ from __future__ import annotations
 from faros.domain import activity, emails
 from faros.domain.errors import Conflict, Invalid, NotFound
 from faros.domain.permissions import AccessLevel
+from faros.domain.services.idempotency import IdempotentCall, claim_key, keep_answer
 from faros.domain.services.notifications import notify
 from faros.domain.services.stats_cache import invalidate_stats
 from faros.domain.services.task_access import TaskScopedService, load_task
@@ -21,10 +22,16 @@ class SharingService(TaskScopedService):
             return await uow.shares.for_task(task_id)
 
     async def share(
-        self, caller: User, task_id: int, username: str, permission: SharePermission
+        self,
+        caller: User,
+        task_id: int,
+        username: str,
+        permission: SharePermission,
+        idempotency: IdempotentCall[Share] | None = None,
     ) -> Share:
         now = self._clock.now()
         async with self._uow() as uow:
+            await claim_key(uow, caller.id, idempotency, now)
             # Every change to a task's shares locks the task first: changes to one task's
             # shares run one after the other (a second share of the same user sees the first:
             # 409), and a concurrent delete of the task cannot pull the row away from under
@@ -51,6 +58,7 @@ class SharingService(TaskScopedService):
                 )
 
             await notify(uow, target.id, "task_shared_with_me", now, compose)
+            await keep_answer(uow, caller.id, idempotency, share, now)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id])
         return share

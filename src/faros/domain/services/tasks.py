@@ -9,6 +9,7 @@ from datetime import date
 from faros.domain import activity, emails, outbox
 from faros.domain.errors import Invalid, NotFound, TagNotFound
 from faros.domain.permissions import AccessLevel, access_level, require
+from faros.domain.services.idempotency import IdempotentCall, claim_key, keep_answer
 from faros.domain.services.notifications import notify
 from faros.domain.services.stats_cache import STATS_TTL_SECONDS, invalidate_stats, stats_key
 from faros.domain.services.task_access import TaskScopedService, load_task_with_view
@@ -59,19 +60,23 @@ class TaskService(TaskScopedService):
         due_date: date | None,
         tags: list[str],
         completed: bool,
+        idempotency: IdempotentCall[TaskView] | None = None,
     ) -> TaskView:
         check_text_fields({"title": title, "description": description, "tags": tags}, BODY)
         check_tag_count([], tags, ("body", "tags"), tags)
         now = self._clock.now()
         draft = NewTask(title, description, completed, priority, due_date, tags, caller.id, now)
         async with self._uow() as uow:
+            await claim_key(uow, caller.id, idempotency, now)
             task = await uow.tasks.add(draft)
             await uow.activity.add(activity.task_created(caller.id, task, now))
+            view = task_view(task, [], 0)
             if self._webhooks is not None:
-                await self._webhooks.task(uow, "task.created", task_view(task, [], 0), now)
+                await self._webhooks.task(uow, "task.created", view, now)
+            await keep_answer(uow, caller.id, idempotency, view, now)
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id])
-        return task_view(task, [], 0)
+        return view
 
     async def page(self, caller: User, query: TaskQuery) -> TaskPage:
         async with self._uow() as uow:
@@ -110,13 +115,18 @@ class TaskService(TaskScopedService):
         return view
 
     async def bulk_update(
-        self, caller: User, task_ids: list[int], changes: TaskChanges
+        self,
+        caller: User,
+        task_ids: list[int],
+        changes: TaskChanges,
+        idempotency: IdempotentCall[list[TaskView]] | None = None,
     ) -> list[TaskView]:
         if changes.is_empty():
             raise Invalid(NO_FIELDS)
         check_text_fields(changes.values, UPDATES)
         wanted = sorted(set(task_ids))
         async with self._uow() as uow:
+            await claim_key(uow, caller.id, idempotency, self._clock.now())
             found = await uow.tasks.get_many_with_shares(wanted, caller.id, for_update=True)
             present = {item.task.id for item in found}
             missing = [task_id for task_id in dict.fromkeys(task_ids) if task_id not in present]
@@ -130,6 +140,7 @@ class TaskService(TaskScopedService):
                 for item in found
             ]
             views = await uow.tasks.views(updated)
+            await keep_answer(uow, caller.id, idempotency, views, self._clock.now())
             await uow.commit()
         await invalidate_stats(self._cache, [caller.id, *(item.task.user_id for item in found)])
         return views

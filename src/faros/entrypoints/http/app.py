@@ -34,6 +34,7 @@ from faros.entrypoints.http.deps import Running, dependencies
 from faros.entrypoints.http.docs_ui import swagger_assets, swagger_ui
 from faros.entrypoints.http.errors import exception_handlers
 from faros.entrypoints.http.hand_over import install_connection_hand_over
+from faros.entrypoints.http.idempotency import idempotency_handlers
 from faros.entrypoints.http.openapi import TAGS, operation_id, security_components
 from faros.entrypoints.http.openapi_document import FinishedJson
 from faros.entrypoints.http.outages import outage_handlers
@@ -110,7 +111,7 @@ def create_app(
         route_handlers=ROUTERS,
         dependencies=dependencies(running),
         lifespan=[lifespan],
-        exception_handlers={**exception_handlers(), **outage_handlers()},
+        exception_handlers={**exception_handlers(), **outage_handlers(), **idempotency_handlers()},
         cors_config=cors_config(settings.cors_origins),
         middleware=[request_guard(settings.cors_origins, settings.cookie_name)],
         plugins=[ValidationPlugin()],

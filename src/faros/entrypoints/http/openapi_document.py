@@ -17,6 +17,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from faros.entrypoints.http.openapi_etags import etag_on_conditional_answers
 from faros.entrypoints.http.openapi_examples import attach_examples
+from faros.entrypoints.http.openapi_idempotency import add_idempotency_examples
 from faros.entrypoints.http.openapi_scopes import document_scopes
 from faros.entrypoints.http.openapi_uploads import add_upload_schemas
 from faros.entrypoints.http.validation.plugin import named_components
@@ -30,6 +31,7 @@ STEPS: Final[tuple[Step, ...]] = (
     attach_examples,
     document_scopes,
     etag_on_conditional_answers,
+    add_idempotency_examples,
 )
 """Each step changes the document in place, in this order."""
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Response, Router, delete, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from faros.domain.comments import Comment
 from faros.domain.services.comments import CommentService
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused
+from faros.entrypoints.http.idempotency import idempotent, idempotent_call
 from faros.entrypoints.http.io import comment_id_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -33,6 +35,7 @@ FORBIDDEN = reply(
 NOT_FOUND = reply(Detail, "Comment not found")
 
 
+@idempotent
 @post(
     "/tasks/{task_id:str}/comments",
     summary="Comment on a task",
@@ -51,9 +54,13 @@ async def add_comment(
     data: Annotated[CommentIn, contract_body(CommentIn)],
     comments: NamedDependency[CommentService],
     user: NamedDependency[User],
+    request: Request[Any, Any, Any],
 ) -> Response[CommentOut]:
-    comment = await comments.add(user, task_id_of(task_id), data.content)
-    return created(out(comment, CommentOut), f"/tasks/{comment.task_id}/comments")
+    def respond(comment: Comment) -> Response[CommentOut]:
+        return created(out(comment, CommentOut), f"/tasks/{comment.task_id}/comments")
+
+    call = await idempotent_call(request, respond)
+    return respond(await comments.add(user, task_id_of(task_id), data.content, call))
 
 
 @get(

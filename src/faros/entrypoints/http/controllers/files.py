@@ -13,12 +13,13 @@ from litestar.di import NamedDependency
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from faros.domain.files import MAX_UPLOAD_SIZE, served_type
+from faros.domain.files import MAX_UPLOAD_SIZE, StoredFile, served_type
 from faros.domain.services.files import FileService
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail, ForbiddenOrRefused
+from faros.entrypoints.http.idempotency import Idempotency, idempotent
 from faros.entrypoints.http.io import file_id_of, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -80,6 +81,7 @@ def closing_stream(chunks: AsyncIterator[bytes], headers: dict[str, str]) -> Str
     return Stream(relay, headers=headers, background=BackgroundTask(_release, relay, chunks))
 
 
+@idempotent
 @post(
     "/tasks/{task_id:str}/files",
     summary="Attach a file to a task",
@@ -112,12 +114,24 @@ async def upload_file(
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
 ) -> Response[FileUploadedOut]:
+    def respond(stored: StoredFile) -> Response[FileUploadedOut]:
+        return created(out(stored, FileUploadedOut), f"/files/{stored.id}")
+
     # The body is read here, as a stream, so the file is never held whole in memory.
     async with single_file_part(request, MAX_UPLOAD_SIZE) as part:
         number = task_id_of(task_id)
         await limits.by_user(user, UPLOAD_LIMIT, "upload")
-        stored = await files.upload(user, number, part.filename, part.content_type, part.chunks)
-    return created(out(stored, FileUploadedOut), f"/files/{stored.id}")
+        idempotency = Idempotency.of(request)
+        chunks = idempotency.hashed(part.filename, part.content_type, part.chunks)
+        stored = await files.upload(
+            user,
+            number,
+            part.filename,
+            part.content_type,
+            chunks,
+            idempotency=idempotency.rendering(respond),
+        )
+    return respond(stored)
 
 
 @get(

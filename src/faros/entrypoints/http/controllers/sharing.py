@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Response, Router, delete, get, post, put
+from litestar import Request, Response, Router, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from faros.domain.services.sharing import SharingService
+from faros.domain.sharing import Share
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import authenticated
 from faros.entrypoints.http.error_bodies import Detail, TaskOrOtherNotFound
+from faros.entrypoints.http.idempotency import idempotent, idempotent_call
 from faros.entrypoints.http.io import contract_body, task_id_of
 from faros.entrypoints.http.openapi import PROTECTED, location, reply, task_errors
 from faros.entrypoints.http.schemas import ShareIn, ShareOut, SharePermissionIn, out, out_list
@@ -37,6 +39,7 @@ async def list_shares(
     return out_list(await sharing.shares(user, task_id_of(task_id)), ShareOut)
 
 
+@idempotent
 @post(
     "/{task_id:str}/share",
     summary="Share a task",
@@ -60,11 +63,19 @@ async def share_task(
     data: Annotated[ShareIn, contract_body(ShareIn)],
     sharing: NamedDependency[SharingService],
     user: NamedDependency[User],
+    request: Request[Any, Any, Any],
 ) -> Response[ShareOut]:
+    def respond(share: Share) -> Response[ShareOut]:
+        return created(out(share, ShareOut), f"/tasks/{share.task_id}/shares")
+
     share = await sharing.share(
-        user, task_id_of(task_id), data.shared_with_username, data.permission
+        user,
+        task_id_of(task_id),
+        data.shared_with_username,
+        data.permission,
+        await idempotent_call(request, respond),
     )
-    return created(out(share, ShareOut), f"/tasks/{share.task_id}/shares")
+    return respond(share)
 
 
 @put(

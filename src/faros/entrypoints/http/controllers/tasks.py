@@ -29,6 +29,7 @@ from faros.entrypoints.http.etags import (
     if_match,
     none_match,
 )
+from faros.entrypoints.http.idempotency import idempotent, idempotent_call
 from faros.entrypoints.http.io import body_of, contract_body, task_id_of
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -119,6 +120,7 @@ async def list_tasks(
     return out(page, TaskPageOut)
 
 
+@idempotent
 @post(
     "/",
     summary="Create a task",
@@ -135,7 +137,13 @@ async def create_task(
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
+    request: Request[Any, Any, Any],
 ) -> Response[TaskOut]:
+    def respond(task: TaskView) -> Response[TaskOut]:
+        answer = created(out(task, TaskOut), f"/tasks/{task.id}")
+        answer.headers["ETag"] = etag_of(task.id, task.version)
+        return answer
+
     await limits.by_user(user, CREATE_LIMIT, "create-task")
     task = await tasks.create(
         user,
@@ -145,10 +153,9 @@ async def create_task(
         due_date=data.due_date,
         tags=data.tags,
         completed=data.completed,
+        idempotency=await idempotent_call(request, respond),
     )
-    answer = created(out(task, TaskOut), f"/tasks/{task.id}")
-    answer.headers["ETag"] = etag_of(task.id, task.version)
-    return answer
+    return respond(task)
 
 
 @get(
@@ -167,6 +174,7 @@ async def task_stats(
     return out(await tasks.stats(user), TaskStatsOut)
 
 
+@idempotent
 @patch(
     "/bulk",
     summary="Update several tasks at once",
@@ -189,9 +197,14 @@ async def bulk_update(
     data: Annotated[BulkUpdateIn, contract_body(BulkUpdateIn)],
     tasks: NamedDependency[TaskService],
     user: NamedDependency[User],
-) -> list[TaskOut]:
-    updated = await tasks.bulk_update(user, data.task_ids, TaskChanges(data.updates.changes()))
-    return out_list(updated, TaskOut)
+    request: Request[Any, Any, Any],
+) -> Response[list[TaskOut]]:
+    def respond(views: list[TaskView]) -> Response[list[TaskOut]]:
+        return Response(out_list(views, TaskOut))
+
+    changes = TaskChanges(data.updates.changes())
+    call = await idempotent_call(request, respond)
+    return respond(await tasks.bulk_update(user, data.task_ids, changes, call))
 
 
 @get(
