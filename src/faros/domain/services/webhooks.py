@@ -75,6 +75,9 @@ class WebhookService:
 
     async def _check_url(self, url: str) -> None:
         check_url(url, allow_http=self._allow_http, loc=URL_AT)
+        await self._check_host(url)
+
+    async def _check_host(self, url: str) -> None:
         if not self._allow_private:
             refusal = await self._sender.refusal(url)
             if refusal is not None:
@@ -94,10 +97,16 @@ class WebhookService:
         wanted = _check_events(events)
         if description is not None:
             require_clean_text(DESCRIPTION_AT, description, multiline=True)
-        await self._check_url(url)
+        check_url(url, allow_http=self._allow_http, loc=URL_AT)
+        if idempotency is None:
+            await self._check_host(url)
         now = self._clock.now()
         async with self._uow() as uow:
             await claim_key(uow, caller.id, idempotency, now)
+            if idempotency is not None:
+                # After the key: the host's addresses may have changed since the first
+                # request, and its retry must still get the first answer.
+                await self._check_host(url)
             if len(await uow.webhooks.for_user(caller.id)) >= MAX_WEBHOOKS_PER_USER:
                 raise Conflict(f"A user may have at most {MAX_WEBHOOKS_PER_USER} webhooks")
             webhook = await uow.webhooks.add(
