@@ -11,9 +11,12 @@ the account itself need a login.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal, get_args
@@ -105,6 +108,58 @@ def is_personal(credential: str) -> bool:
 
 def new_secret() -> str:
     return PREFIX + secrets.token_urlsafe(SECRET_BYTES)
+
+
+# An `Idempotency-Key` retry must get the very answer of the first request, secret included, but
+# the secret may be stored only as a hash. So a token made under a key gets a secret derived by
+# HMAC from a server key (FAROS_SECRET_KEY's, never stored) and the request, and the kept answer
+# holds a placeholder in its place: a random nonce, which the derivation takes in too. A replay
+# re-derives the secret from the nonce it finds there and puts it back. The nonce keeps two
+# tokens apart that the same user makes with the same key and body 24 hours apart (the first
+# key expired): without it they would share a secret. Nothing stored (the kept answer, the
+# token's row) recovers the secret without the server key.
+PLACEHOLDER_PREFIX: Final = "faros_pat_withheld_"
+_DERIVATION_CONTEXT: Final = b"faros-pat-idempotent"
+
+
+def derivation_key(server_secret: str) -> bytes:
+    """The key idempotent secrets are derived with, from the server's secret (its own key, so
+    the JWT signing key signs JWTs only)."""
+    return hmac.new(server_secret.encode(), b"faros-pat-idempotent-key", hashlib.sha256).digest()
+
+
+def new_placeholder() -> str:
+    """What the kept answer holds instead of the secret: 128 random bits, chosen after the
+    request's body is fixed, so the body (a token's name) cannot contain it."""
+    return PLACEHOLDER_PREFIX + secrets.token_hex(16)
+
+
+def derived_secret(
+    server_key: bytes, user_id: int, key: str, fingerprint: bytes, placeholder: str
+) -> str:
+    """The secret of a token made under `key`: 256 bits, HMAC-SHA256 over the user, the key,
+    the placeholder's nonce and the request's fingerprint (fields NUL-separated: none but the
+    last, binary one, can hold a NUL)."""
+    message = b"\0".join(
+        (
+            _DERIVATION_CONTEXT,
+            str(user_id).encode(),
+            key.encode(),
+            placeholder.encode(),
+            fingerprint,
+        )
+    )
+    digest = hmac.new(server_key, message, hashlib.sha256).digest()
+    return PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def with_secret(body: bytes, derive: Callable[[str], str]) -> bytes:
+    """A kept answer (JSON, its `token` a placeholder) with the secret `derive` gives for its
+    placeholder put back, byte for byte where the placeholder was."""
+    placeholder = json.loads(body)["token"]
+    if not isinstance(placeholder, str) or not placeholder.startswith(PLACEHOLDER_PREFIX):
+        raise ValueError("the kept answer holds no secret placeholder")
+    return body.replace(placeholder.encode("ascii"), derive(placeholder).encode("ascii"))
 
 
 def secret_hash(secret: str) -> str:

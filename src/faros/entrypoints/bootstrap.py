@@ -26,6 +26,7 @@ from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.adapters.security.jwt_issuer import JwtTokenIssuer
 from faros.adapters.system_clock import SystemClock
 from faros.adapters.webhooks.http_sender import HttpWebhookSender
+from faros.domain.api_tokens import derivation_key
 from faros.domain.outbox import OutboxKind
 from faros.domain.services.accounts import AccountService
 from faros.domain.services.activity import ActivityService
@@ -273,7 +274,7 @@ def build_container(
         files=FileService(uow, clock, storage, webhooks=events),
         notifications=NotificationService(uow, clock, frontend),
         activity=ActivityService(uow),
-        api_tokens=ApiTokenService(uow, clock),
+        api_tokens=ApiTokenService(uow, clock, derivation_key(settings.secret_key)),
         outbox=OutboxProcessor(uow, clock, email, storage, jobs=jobs, handlers=handlers),
         webhooks=WebhookService(
             uow,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -95,3 +97,37 @@ def test_allow_checks_the_scope_and_refuses_login_only_and_unmapped_routes() -> 
         with pytest.raises(InsufficientScope) as refused:
             allow(api_tokens.SCOPES, need)
         assert refused.value.scope is None
+
+
+# --------------------------------------------------------------------------- idempotent secrets
+
+
+def test_a_derived_secret_depends_on_every_input_and_is_256_bits() -> None:
+    server = api_tokens.derivation_key("server secret")
+    nonce = api_tokens.new_placeholder()
+    base = api_tokens.derived_secret(server, 1, "k", b"\x01" * 32, nonce)
+    assert base == api_tokens.derived_secret(server, 1, "k", b"\x01" * 32, nonce)
+    assert base.startswith(api_tokens.PREFIX)
+    assert len(base64.urlsafe_b64decode(base.removeprefix(api_tokens.PREFIX) + "=")) == 32
+    others = {
+        api_tokens.derived_secret(api_tokens.derivation_key("other"), 1, "k", b"\x01" * 32, nonce),
+        api_tokens.derived_secret(server, 2, "k", b"\x01" * 32, nonce),
+        api_tokens.derived_secret(server, 1, "k2", b"\x01" * 32, nonce),
+        api_tokens.derived_secret(server, 1, "k", b"\x02" * 32, nonce),
+        api_tokens.derived_secret(server, 1, "k", b"\x01" * 32, api_tokens.new_placeholder()),
+    }
+    assert base not in others
+    assert len(others) == 5
+
+
+def test_the_secret_goes_back_where_its_placeholder_was() -> None:
+    placeholder = api_tokens.new_placeholder()
+    kept = json.dumps({"id": 1, "name": "faros_pat_withheld_x", "token": placeholder}).encode()
+    body = api_tokens.with_secret(kept, lambda nonce: f"secret-for-{nonce}")
+    assert json.loads(body) == {
+        "id": 1,
+        "name": "faros_pat_withheld_x",
+        "token": f"secret-for-{placeholder}",
+    }
+    with pytest.raises(ValueError, match="placeholder"):
+        api_tokens.with_secret(b'{"token": "faros_pat_abc"}', lambda nonce: nonce)

@@ -13,6 +13,7 @@ from typing import Any
 
 from faros.domain import outbox
 from faros.domain.errors import Conflict, FieldInvalid, Invalid, NotFound
+from faros.domain.services.idempotency import IdempotentCall, claim_key, keep_answer
 from faros.domain.text import require_clean_text
 from faros.domain.users import User
 from faros.domain.webhooks import (
@@ -74,25 +75,44 @@ class WebhookService:
 
     async def _check_url(self, url: str) -> None:
         check_url(url, allow_http=self._allow_http, loc=URL_AT)
+        await self._check_host(url)
+
+    async def _check_host(self, url: str) -> None:
         if not self._allow_private:
             refusal = await self._sender.refusal(url)
             if refusal is not None:
                 raise FieldInvalid(URL_AT, f"The URL's host is refused: {refusal}", url)
 
     async def create(
-        self, caller: User, url: str, events: list[str], description: str | None
+        self,
+        caller: User,
+        url: str,
+        events: list[str],
+        description: str | None,
+        idempotency: IdempotentCall[Webhook] | None = None,
     ) -> Webhook:
+        """Under an `Idempotency-Key` the kept answer holds the signing secret in plain text:
+        no exposure added, since the webhook's row keeps it so too (every delivery is signed
+        with it)."""
         wanted = _check_events(events)
         if description is not None:
             require_clean_text(DESCRIPTION_AT, description, multiline=True)
-        await self._check_url(url)
+        check_url(url, allow_http=self._allow_http, loc=URL_AT)
+        if idempotency is None:
+            await self._check_host(url)
         now = self._clock.now()
         async with self._uow() as uow:
+            await claim_key(uow, caller.id, idempotency, now)
+            if idempotency is not None:
+                # After the key: the host's addresses may have changed since the first
+                # request, and its retry must still get the first answer.
+                await self._check_host(url)
             if len(await uow.webhooks.for_user(caller.id)) >= MAX_WEBHOOKS_PER_USER:
                 raise Conflict(f"A user may have at most {MAX_WEBHOOKS_PER_USER} webhooks")
             webhook = await uow.webhooks.add(
                 NewWebhook(caller.id, url, wanted, description, new_secret(), now)
             )
+            await keep_answer(uow, caller.id, idempotency, webhook, now)
             await uow.commit()
         return webhook
 

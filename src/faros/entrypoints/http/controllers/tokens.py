@@ -6,18 +6,20 @@ mint more nor hide by revoking the others.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Response, Router, delete, get, post
+from litestar import Request, Response, Router, delete, get, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from faros.domain.api_tokens import CreatedToken
 from faros.domain.errors import NotFound
 from faros.domain.services.api_tokens import TOKEN_NOT_FOUND, ApiTokenService
 from faros.domain.users import User
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail
+from faros.entrypoints.http.idempotency import idempotent, idempotent_call
 from faros.entrypoints.http.io import contract_body
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -44,6 +46,7 @@ def _not_found(_: int) -> NotFound:
     return NotFound(TOKEN_NOT_FOUND)
 
 
+@idempotent
 @post(
     "/",
     summary="Create an access token",
@@ -51,7 +54,10 @@ def _not_found(_: int) -> NotFound:
         "A logged-in user (20 per hour) makes a personal access token for a script or service: "
         "a name, the scopes it may use and its lifetime in days (1 to 365, required). The "
         "answer is the only place the secret `token` ever appears: FAROS stores its SHA-256. "
-        "At most 50 tokens per account (409). Answers with `Location: /tokens`."
+        "At most 50 tokens per account (409). Answers with `Location: /tokens`. With an "
+        "`Idempotency-Key`, a retry gets the same answer, the same `token` included: that "
+        "secret is derived from the request by a server key rather than drawn at random, and "
+        "the kept answer holds a placeholder instead, so the secret is still stored nowhere."
     ),
     status_code=HTTP_201_CREATED,
     response_headers=location("the caller's token list, the new one among them", "/tokens"),
@@ -66,21 +72,26 @@ async def create_token(
     api_tokens: NamedDependency[ApiTokenService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
+    request: Request[Any, Any, Any],
 ) -> Response[AccessTokenCreatedOut]:
+    def respond(made: CreatedToken) -> Response[AccessTokenCreatedOut]:
+        token = made.token
+        body = AccessTokenCreatedOut(
+            id=token.id,
+            name=token.name,
+            scopes=list(token.scopes),
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
+            token=made.secret,
+        )
+        # A token has no URL of its own to read it at: the list holds it.
+        return created(body, "/tokens")
+
     await limits.by_user(user, CREATE_LIMIT, "create-token")
-    made = await api_tokens.create(user, data.name, data.scopes, data.expires_in_days)
-    token = made.token
-    body = AccessTokenCreatedOut(
-        id=token.id,
-        name=token.name,
-        scopes=list(token.scopes),
-        created_at=token.created_at,
-        expires_at=token.expires_at,
-        last_used_at=token.last_used_at,
-        token=made.secret,
-    )
-    # A token has no URL of its own to read it at: the list holds it.
-    return created(body, "/tokens")
+    call = await idempotent_call(request, respond)
+    made = await api_tokens.create(user, data.name, data.scopes, data.expires_in_days, call)
+    return respond(made)
 
 
 @get(

@@ -6,19 +6,20 @@ that tells a login from a personal access token.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Response, Router, delete, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from faros.domain.errors import NotFound
 from faros.domain.services.webhooks import DELIVERY_NOT_FOUND, WEBHOOK_NOT_FOUND, WebhookService
 from faros.domain.users import User
-from faros.domain.webhooks import Delivery
+from faros.domain.webhooks import Delivery, Webhook
 from faros.entrypoints.http.controllers.created import created
 from faros.entrypoints.http.deps import RateLimits, authenticated
 from faros.entrypoints.http.error_bodies import Detail
+from faros.entrypoints.http.idempotency import idempotent, idempotent_call
 from faros.entrypoints.http.io import contract_body
 from faros.entrypoints.http.openapi import (
     INVALID,
@@ -69,6 +70,7 @@ def _delivery_out(delivery: Delivery) -> DeliveryOut:
     )
 
 
+@idempotent
 @post(
     "/",
     summary="Create a webhook",
@@ -93,10 +95,15 @@ async def create_webhook(
     webhooks: NamedDependency[WebhookService],
     user: NamedDependency[User],
     limits: NamedDependency[RateLimits],
+    request: Request[Any, Any, Any],
 ) -> Response[WebhookCreatedOut]:
+    def respond(webhook: Webhook) -> Response[WebhookCreatedOut]:
+        return created(out(webhook, WebhookCreatedOut), f"/webhooks/{webhook.id}")
+
     await limits.by_user(user, CREATE_LIMIT, "webhook-create")
-    webhook = await webhooks.create(user, data.url, list(data.events), data.description)
-    return created(out(webhook, WebhookCreatedOut), f"/webhooks/{webhook.id}")
+    call = await idempotent_call(request, respond)
+    webhook = await webhooks.create(user, data.url, list(data.events), data.description, call)
+    return respond(webhook)
 
 
 @get(
