@@ -133,12 +133,18 @@ def test_json_booleans_only() -> None:
 
 
 def test_json_integers_only() -> None:
-    errors = errors_of(Bulk, b'{"task_ids":[1,"2",3.0,true],"updates":{}}')
+    errors = errors_of(Bulk, b'{"task_ids":[1,"2",3.5,true],"updates":{}}')
     assert [(e["type"], e["loc"]) for e in errors] == [
         ("int_parsing", ["body", "task_ids", 1]),
         ("int_type", ["body", "task_ids", 2]),
         ("int_type", ["body", "task_ids", 3]),
     ]
+
+
+def test_a_number_with_a_zero_fraction_is_an_integer_as_json_schema_says() -> None:
+    bulk = decode_body(Bulk, b'{"task_ids":[1,3.0,2e1],"updates":{"title":"t"}}')
+    assert bulk.task_ids == [1, 3, 20]
+    assert all(type(task_id) is int for task_id in bulk.task_ids)
 
 
 def test_date_accepts_midnight_datetimes() -> None:

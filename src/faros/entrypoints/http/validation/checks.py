@@ -163,6 +163,10 @@ def _integer(meta: msgspec.Meta, query: bool) -> Check:
             return _fail(errors, "int_parsing", loc, value)
         elif type(value) is int:
             number = value
+        elif type(value) is float and value.is_integer() and not query:
+            # JSON Schema's `integer` (what the document says) is any number with a zero
+            # fractional part, so `3.0` is one; `3.5` is not.
+            number = int(value)
         else:
             return _fail(errors, "int_type", loc, value)
         if low is not None and number < low:
