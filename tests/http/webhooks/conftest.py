@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +22,7 @@ import pytest
 from litestar import Litestar
 
 from faros.adapters.memory.clock import ManualClock
-from faros.adapters.security.argon2_hasher import Argon2PasswordHasher
 from faros.entrypoints.bootstrap import Adapters, in_memory
-from faros.entrypoints.settings import Settings
 
 BACKENDS = ["memory", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -94,76 +91,35 @@ async def receiver() -> AsyncIterator[Receiver]:
     await server.stop()
 
 
-@contextlib.asynccontextmanager
-async def _running(application: Litestar) -> AsyncIterator[Litestar]:
-    # The lifespan's cancel scope must be left by the task that entered it.
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    waiter = asyncio.create_task(started.wait())
-    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        waiter.cancel()
-        task.result()
-    try:
-        yield application
-    finally:
-        stop.set()
-        await task
-
-
-def hooks_settings(folder: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "environment": "development",
-        "data_dir": folder,
-        "upload_dir": folder / "uploads",
-        "rate_limits": False,
-        "outbox_worker": False,
-        "email_provider": "outbox-dir",
-        "secret_key": "webhook-suite-secret-key-" + "x" * 32,
-        "redis_url": None,
-        "webhook_allow_private": True,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-@functools.cache
-def _hasher() -> Argon2PasswordHasher:
-    # One per test process: each hasher keeps a worker process.
-    return Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-async def _start(settings: Settings, database_url: str | None) -> Litestar:
+async def _start(kit: Any, folder: Path, database_url: str | None) -> Litestar:
     from faros.entrypoints.http.app import create_app
 
+    # The suite's settings, allowed to call the receiver on 127.0.0.1.
+    settings = kit.make_settings(folder, webhook_allow_private=True)
     clock = ManualClock()
     if database_url is None:
-        adapters = Adapters(persistence=in_memory(), hasher=_hasher(), clock=clock)
+        adapters = Adapters(persistence=in_memory(), hasher=kit.fast_hasher(), clock=clock)
         return create_app(settings, adapters=adapters)
-    adapters = Adapters(hasher=_hasher(), clock=clock)
+    adapters = Adapters(hasher=kit.fast_hasher(), clock=clock)
     return create_app(settings, database_url=database_url, adapters=adapters)
 
 
 @pytest.fixture(scope="module")
-async def memory_hooks_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Litestar]:
-    settings = hooks_settings(tmp_path_factory.mktemp("hooks-memory"))
-    async with _running(await _start(settings, None)) as application:
+async def memory_hooks_app(
+    tmp_path_factory: pytest.TempPathFactory, kit: Any
+) -> AsyncIterator[Litestar]:
+    folder = tmp_path_factory.mktemp("hooks-memory")
+    async with kit.running(await _start(kit, folder, None)) as application:
         yield application
 
 
 @pytest.fixture(scope="module")
 async def postgres_hooks_app(
-    tmp_path_factory: pytest.TempPathFactory, database_factory: Any
+    tmp_path_factory: pytest.TempPathFactory, database_factory: Any, kit: Any
 ) -> AsyncIterator[Litestar]:
-    settings = hooks_settings(tmp_path_factory.mktemp("hooks-postgres"))
+    folder = tmp_path_factory.mktemp("hooks-postgres")
     database_url = await database_factory.create()
-    async with _running(await _start(settings, database_url)) as application:
+    async with kit.running(await _start(kit, folder, database_url)) as application:
         yield application
 
 
